@@ -1,0 +1,145 @@
+"""One clip in, one example row out: read, decode, pose, normalise. Plain Python; Beam wraps it."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from poseact import schema, storage, video
+from poseact.errors import ClipError
+from poseact.manifest import ClipSpec
+from poseact.normalize import NORMALIZATION_VERSION, normalize
+from poseact.pose import PoseLandmarkerModel
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtractConfig:
+    """How clips become examples.
+
+    Attributes:
+        fps: Target sampling rate of kept frames (None keeps every frame).
+        limits: Video guards.
+        max_frames: Model input length (fixed by the schema).
+    """
+
+    fps: float | None = 15.0
+    limits: video.VideoLimits = video.VideoLimits()
+    max_frames: int = 48
+
+
+@dataclasses.dataclass
+class ClipStats:
+    """Counts and timings of one clip, summed into `summary.json`."""
+
+    label: str
+    split: str
+    ok: bool
+    frames_decoded: int = 0
+    frames_kept: int = 0
+    frames_detected: int = 0
+    read_s: float = 0.0
+    decode_s: float = 0.0
+    pose_s: float = 0.0
+
+
+def clip_id(uri: str) -> str:
+    """Stable id of a clip: a digest of its URI."""
+    return hashlib.sha256(uri.encode()).hexdigest()[:16]
+
+
+def _timed(frames: Iterator[video.Frame], stats: ClipStats) -> Iterator[video.Frame]:
+    """Attribute time spent inside the decoder to `decode_s` (the rest of the loop is pose time)."""
+    while True:
+        start = time.perf_counter()
+        try:
+            frame = next(frames)
+        except StopIteration:
+            stats.decode_s += time.perf_counter() - start
+            return
+        stats.decode_s += time.perf_counter() - start
+        yield frame
+
+
+def extract_clip(
+    spec: ClipSpec, label_id: int, model: PoseLandmarkerModel, config: ExtractConfig
+) -> tuple[dict[str, Any], ClipStats]:
+    """Turn one clip into a schema row.
+
+    Args:
+        spec: The clip, with its split decided.
+        label_id: Index of `spec.label` in the class list.
+        model: The worker's landmarker factory.
+        config: Sampling and limits.
+
+    Returns:
+        The row (keys of `poseact.schema`) and its stats.
+
+    Raises:
+        ClipError: With the failing stage and a reason; `ClipError.stats` carries the partial stats.
+    """
+    stats = ClipStats(spec.label, spec.split, ok=False)
+    try:
+        return _extract(spec, label_id, model, config, stats), stats
+    except ClipError as err:
+        err.stats = stats
+        raise
+
+
+def _extract(spec, label_id, model, config, stats) -> dict[str, Any]:
+    start = time.perf_counter()
+    try:
+        with storage.local_copy(spec.uri) as path:
+            stats.read_s = time.perf_counter() - start
+            info = video.probe(path, config.limits)
+            counter: dict[str, int] = {}
+            start = time.perf_counter()
+            frames = _timed(video.iter_frames(path, config.fps, config.limits, counter), stats)
+            try:
+                pose = model.track_clip(frames)
+            except RuntimeError as err:  # MediaPipe reports graph failures as RuntimeError
+                raise ClipError("pose", f"MediaPipe failed: {err}") from err
+            stats.pose_s = time.perf_counter() - start - stats.decode_s
+    except FileNotFoundError as err:
+        raise ClipError("read", str(err)) from err
+    except (OSError, PermissionError) as err:
+        raise ClipError("read", f"cannot read {spec.uri}: {err}") from err
+    stats.frames_decoded = counter.get("decoded", 0)
+    stats.frames_kept = pose.num_frames
+    stats.frames_detected = int(pose.detected.sum())
+    if pose.num_frames < config.limits.min_frames:
+        raise ClipError(
+            "decode",
+            f"only {pose.num_frames} decodable frame(s) after sampling; at least {config.limits.min_frames} needed",
+        )
+    if not pose.detected.any():
+        raise ClipError("pose", f"nobody detected in any of {pose.num_frames} frames")
+    try:
+        features, mask = normalize(
+            pose.landmarks, pose.detected, aspect=pose.width / pose.height, max_frames=config.max_frames
+        )
+    except ValueError as err:
+        raise ClipError("normalize", str(err)) from err
+    stats.ok = True
+    return {
+        schema.CLIP_ID: clip_id(spec.uri),
+        schema.URI: spec.uri,
+        schema.LABEL: spec.label,
+        schema.LABEL_ID: label_id,
+        schema.GROUP: spec.group,
+        schema.SPLIT: spec.split,
+        schema.WIDTH: pose.width,
+        schema.HEIGHT: pose.height,
+        schema.SOURCE_FPS: info.fps,
+        schema.FPS: float(config.fps or info.fps),
+        schema.NUM_FRAMES: pose.num_frames,
+        schema.NORMALIZATION_VERSION: NORMALIZATION_VERSION,
+        schema.TIMESTAMPS_MS: pose.timestamps_ms,
+        schema.DETECTED: pose.detected,
+        schema.LANDMARKS: pose.landmarks,
+        schema.WORLD_LANDMARKS: pose.world,
+        schema.POSE: features,
+        schema.FRAME_MASK: mask,
+    }
