@@ -1,0 +1,78 @@
+"""Pose model resolution and the offline bundle, on a real photo shipped by scikit-image."""
+
+import zipfile
+
+import mediapipe as mp
+import numpy as np
+import pytest
+import skimage.data
+from mediapipe.tasks.python import vision
+from mediapipe.tasks.python.core import base_options
+
+from poseact import pose_model
+from poseact.landmarks import PoseLandmark
+
+
+@pytest.fixture(scope="module")
+def full_model():
+    return pose_model.resolve("full")
+
+
+def _detect(path, image):
+    options = vision.PoseLandmarkerOptions(
+        base_options=base_options.BaseOptions(model_asset_path=str(path)),
+        running_mode=vision.RunningMode.IMAGE,
+        num_poses=2,
+    )
+    with vision.PoseLandmarker.create_from_options(options) as landmarker:
+        return landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
+
+
+def test_full_model_finds_the_astronaut(full_model):
+    assert full_model.name in ("full", "full-offline")
+    result = _detect(full_model.path, skimage.data.astronaut())
+    assert len(result.pose_landmarks) == 1
+    points = result.pose_landmarks[0]
+    nose, left, right = (points[i] for i in (PoseLandmark.NOSE, PoseLandmark.LEFT_SHOULDER, PoseLandmark.RIGHT_SHOULDER))
+    assert abs(nose.x - 0.44) < 0.05 and abs(nose.y - 0.25) < 0.05
+    assert abs(left.x - 0.60) < 0.05 and abs(left.y - 0.50) < 0.05
+    assert abs(right.x - 0.22) < 0.05 and abs(right.y - 0.47) < 0.05
+    assert min(p.visibility for p in (nose, left, right)) > 0.9
+    assert len(result.pose_world_landmarks[0]) == 33
+
+
+def test_no_person_in_a_blank_image(full_model):
+    assert _detect(full_model.path, np.full((480, 640, 3), 127, np.uint8)).pose_landmarks == []
+
+
+def test_offline_bundle_is_an_aligned_uncompressed_zip(full_model):
+    if full_model.name != "full-offline":
+        pytest.skip("the official bundle is in use here")
+    with zipfile.ZipFile(full_model.path) as bundle:
+        infos = bundle.infolist()
+    assert sorted(i.filename for i in infos) == ["pose_detector.tflite", "pose_landmarks_detector.tflite"]
+    assert all(i.compress_type == zipfile.ZIP_STORED for i in infos)
+
+
+def test_offline_build_is_reproducible(full_model, tmp_path):
+    if full_model.name != "full-offline":
+        pytest.skip("the official bundle is in use here")
+    # Rebuilding from the same wheel gives the same bytes, so the digest identifies the model.
+    rebuilt = pose_model.build_offline_full(tmp_path / "again.task")
+    assert pose_model.sha256_of(rebuilt) == full_model.sha256
+
+
+def test_local_path_and_errors(full_model, tmp_path):
+    assert pose_model.resolve(str(full_model.path)).sha256 == full_model.sha256
+    with pytest.raises(pose_model.PoseModelError, match="neither lite, full or heavy"):
+        pose_model.resolve(str(tmp_path / "nope.task"))
+    junk = tmp_path / "junk.task"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(pose_model.PoseModelError, match="not a .task bundle"):
+        pose_model.resolve(str(junk))
+
+
+def test_no_model_at_all_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSEACT_CACHE", str(tmp_path))
+    with pytest.raises(pose_model.PoseModelError, match="--pose-model /path/to.task"):
+        pose_model.resolve("heavy", allow_download=False)
