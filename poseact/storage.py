@@ -64,13 +64,18 @@ def write_atomic(uri: str, data: bytes) -> None:
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
         tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            _remove_quietly(tmp)
+            raise
         return
+    # One call with all the data: a file handle's `__exit__` would commit whatever was buffered even
+    # when a write inside the `with` failed, publishing a partial or corrupt object.
     fs, path = filesystem(uri)
-    with fs.open(path, "wb") as handle:
-        handle.write(data)
+    fs.pipe_file(path, data)
 
 
 def upload_atomic(local_path: str, uri: str) -> None:
@@ -80,8 +85,12 @@ def upload_atomic(local_path: str, uri: str) -> None:
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
         tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
-        shutil.copyfile(local_path, tmp)
-        os.replace(tmp, path)
+        try:
+            shutil.copyfile(local_path, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            _remove_quietly(tmp)
+            raise
         return
     fs, path = filesystem(uri)
     fs.put_file(local_path, path)
@@ -109,7 +118,13 @@ def local_copy(uri: str, suffix: str = "") -> Iterator[str]:
         fs.get_file(path, tmp)
         yield tmp
     finally:
-        os.unlink(tmp)
+        _remove_quietly(tmp)
+
+
+def _remove_quietly(path: str) -> None:
+    """Delete a local file that may already be gone."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def list_files(uri: str) -> list[str]:

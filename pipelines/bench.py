@@ -1,0 +1,95 @@
+"""`poseact bench extract`: the extraction pipeline against the bare pose-model loop, in one run.
+
+Prints frames per second for (a) a bare single-process loop (decode, sample, MediaPipe VIDEO mode, one
+landmarker per clip as in the pipeline), (b) the pipeline on DirectRunner with 1 worker and (c) with
+2 worker processes, all on the same clips, and the ratios b/a and c/a. Each pipeline figure is given
+end to end (process start-up included) and in steady state (first clip start to last clip end, from the
+workers' progress markers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+
+from poseact import pose_model, storage, video
+from poseact.manifest import read_clips
+from poseact.pose import PoseConfig, PoseLandmarkerModel
+
+
+def bare_loop(manifest: str, model_path: str, fps: float, num_poses: int) -> dict[str, float]:
+    """Decode and landmark every clip in this process, nothing else."""
+    model = PoseLandmarkerModel(model_path, PoseConfig(num_poses=num_poses))
+    frames = 0
+    start = time.perf_counter()
+    for spec in read_clips(manifest):
+        with storage.local_copy(spec.uri) as path:
+            frames += model.track_clip(video.iter_frames(path, fps)).num_frames
+    seconds = time.perf_counter() - start
+    return {"frames": frames, "seconds": seconds, "fps": frames / seconds}
+
+
+def pipeline_run(manifest: str, output: str, model_path: str, fps: float, num_poses: int, workers: int) -> dict:
+    """The extraction pipeline with `workers` DirectRunner workers."""
+    from pipelines import extract  # noqa: PLC0415
+
+    mode = "in_memory" if workers == 1 else "multi_processing"
+    summary = extract.run([
+        "--input", manifest, "--output", output, "--pose-model", model_path, "--fps", str(fps),
+        "--num-poses", str(num_poses), "--no-progress", "--runner", "DirectRunner",
+        f"--direct_num_workers={workers}", f"--direct_running_mode={mode}",
+    ])
+    run = summary["run"]
+    return {
+        "frames": summary["frames_kept"],
+        "seconds": run["wall_seconds"],
+        "fps": run["frames_per_second"],
+        "steady_fps": run["steady_frames_per_second"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry of `poseact bench`."""
+    parser = argparse.ArgumentParser(prog="poseact bench", description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=["extract"])
+    parser.add_argument("--input", help="manifest or class folders (default: a generated demo set)")
+    parser.add_argument("--sessions", type=int, default=6, help="demo sessions to generate (3 clips per photo each)")
+    parser.add_argument("--pose-model", default="full")
+    parser.add_argument("--fps", type=float, default=15.0)
+    parser.add_argument("--num-poses", type=int, default=2)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    model = pose_model.resolve(args.pose_model)
+    with tempfile.TemporaryDirectory(prefix="poseact-bench-") as work:
+        manifest = args.input
+        if not manifest:
+            from poseact import demo  # noqa: PLC0415
+
+            manifest = demo.make_demo_dataset(os.path.join(work, "demo"), sessions=args.sessions, seed=1)
+        common = (str(model.path), args.fps, args.num_poses)
+        a = bare_loop(manifest, *common)
+        b = pipeline_run(manifest, os.path.join(work, "b"), *common, workers=1)
+        c = pipeline_run(manifest, os.path.join(work, "c"), *common, workers=2)
+    figures = {
+        "model": model.name, "frames": a["frames"], "cpu_count": os.cpu_count(),
+        "a_bare_fps": round(a["fps"], 2),
+        "b_pipeline_1_worker_fps": b["fps"], "b_steady_fps": b["steady_fps"],
+        "c_pipeline_2_workers_fps": c["fps"], "c_steady_fps": c["steady_fps"],
+        "b_over_a": round(b["fps"] / a["fps"], 3), "c_over_a": round(c["fps"] / a["fps"], 3),
+        "b_over_a_steady": round(b["steady_fps"] / a["fps"], 3) if b["steady_fps"] else None,
+        "c_over_a_steady": round(c["steady_fps"] / a["fps"], 3) if c["steady_fps"] else None,
+    }
+    if not (a["frames"] == b["frames"] == c["frames"]):
+        raise RuntimeError(f"runs saw different frames: {a['frames']}, {b['frames']}, {c['frames']}")
+    print(f"frames per run: {a['frames']} ({model.describe()})")
+    print(f"(a) bare MediaPipe loop, 1 process : {figures['a_bare_fps']:8.2f} fps")
+    print(f"(b) pipeline, 1 worker            : {b['fps']:8.2f} fps end to end, {b['steady_fps']} steady")
+    print(f"(c) pipeline, 2 workers           : {c['fps']:8.2f} fps end to end, {c['steady_fps']} steady")
+    print(f"b/a = {figures['b_over_a']} end to end, {figures['b_over_a_steady']} steady (target >= 0.9)")
+    print(f"c/a = {figures['c_over_a']} end to end, {figures['c_over_a_steady']} steady (target >= 1.8)")
+    if args.json:
+        storage.write_atomic(args.json, json.dumps(figures, indent=2).encode())
+    return 0
