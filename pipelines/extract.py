@@ -64,22 +64,19 @@ class ExtractClipFn(beam.DoFn):
     def setup(self) -> None:
         import os  # noqa: PLC0415
 
-        from tfx_bsl.public.tfxio import RecordBatchToExamplesEncoder  # noqa: PLC0415
-
         start = time.perf_counter()
         path = self._model_path
         if not os.path.isfile(path):  # remote worker: resolve from its own cache or the container
             path = str(pose_model.resolve(self._model_spec).path)
         self._model = PoseLandmarkerModel(path, self._pose_config)
         self._schema = schema.load_schema()
-        self._encoder = RecordBatchToExamplesEncoder(self._schema)
         self._load_ms.update(int(1000 * (time.perf_counter() - start)))
 
     def process(self, spec: ClipSpec):
         start = time.time()
         try:
             row, stats = extract_clip(spec, self._label_ids[spec.label], self._model, self._config)
-            data = self._encoder.encode(schema.to_record_batch([row], self._schema))[0]
+            data = schema.encode([row], self._schema)[0]
             self._ok.inc()
             yield (spec.split, row[schema.CLIP_ID], data)
         except ClipError as err:

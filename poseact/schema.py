@@ -123,11 +123,18 @@ def to_record_batch(rows: Sequence[dict[str, Any]], schema=None) -> pa.RecordBat
 
 
 def encode(rows: Sequence[dict[str, Any]], schema=None) -> list[bytes]:
-    """Serialized tf.Examples for rows, via tfx-bsl's encoder."""
+    """Serialized tf.Examples for rows, via tfx-bsl's encoder, in canonical byte order.
+
+    A tf.Example's features are a protobuf map, whose serialized order differs between processes; the
+    encoder's output is therefore re-serialized deterministically (keys sorted), so that the same rows
+    always give the same bytes, whichever worker encoded them.
+    """
+    from tensorflow.core.example import example_pb2  # noqa: PLC0415
     from tfx_bsl.public.tfxio import RecordBatchToExamplesEncoder  # noqa: PLC0415
 
     schema = schema or load_schema()
-    return RecordBatchToExamplesEncoder(schema).encode(to_record_batch(rows, schema))
+    encoded = RecordBatchToExamplesEncoder(schema).encode(to_record_batch(rows, schema))
+    return [example_pb2.Example.FromString(data).SerializeToString(deterministic=True) for data in encoded]
 
 
 def decode(serialized: Sequence[bytes], schema=None) -> pa.RecordBatch:
