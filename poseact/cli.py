@@ -11,6 +11,8 @@ USAGE = """usage: poseact COMMAND [options]
 
 commands:
   extract   clips -> normalised landmark TFRecord shards (Beam)      poseact extract --help
+  import    landmark files (.npy/.csv) -> the same shards (Beam)      poseact import --help
+  train     shards -> model, metrics, plots and exports (TF)          poseact train --help
   bench     speed benchmarks (extract)                                poseact bench extract --help
   model     resolve, fetch or build the pose model and say which     poseact model --help
   demo      write the bundled demo data set (clips + manifest)       poseact demo --help
@@ -72,6 +74,16 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({k: summary[k] for k in ("clips_in", "clips_written", "clips_failed",
                                                       "detection_rate")}, indent=2))
             return 0
+        if command == "import":
+            from pipelines import importer  # noqa: PLC0415
+
+            summary = importer.run(rest)
+            print(json.dumps({k: summary[k] for k in ("clips_in", "clips_written", "clips_failed")}, indent=2))
+            return 0
+        if command == "train":
+            from poseact import train  # noqa: PLC0415
+
+            return train.main(rest)
         if command == "bench":
             from pipelines import bench  # noqa: PLC0415
 

@@ -12,7 +12,7 @@ from poseact import schema, storage, video
 from poseact.errors import ClipError
 from poseact.manifest import ClipSpec
 from poseact.normalize import NORMALIZATION_VERSION, normalize
-from poseact.pose import PoseLandmarkerModel
+from poseact.pose import ClipPose, PoseLandmarkerModel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +123,11 @@ def _extract(spec, label_id, model, config, stats) -> dict[str, Any]:
     except ValueError as err:
         raise ClipError("normalize", str(err)) from err
     stats.ok = True
+    return make_row(spec, label_id, pose, features, mask, source_fps=info.fps, fps=float(config.fps or info.fps))
+
+
+def make_row(spec: ClipSpec, label_id: int, pose: ClipPose, features, mask, *, source_fps: float, fps: float):
+    """The schema row of one clip (shared by extraction and import)."""
     return {
         schema.CLIP_ID: clip_id(spec.uri),
         schema.URI: spec.uri,
@@ -132,8 +137,8 @@ def _extract(spec, label_id, model, config, stats) -> dict[str, Any]:
         schema.SPLIT: spec.split,
         schema.WIDTH: pose.width,
         schema.HEIGHT: pose.height,
-        schema.SOURCE_FPS: info.fps,
-        schema.FPS: float(config.fps or info.fps),
+        schema.SOURCE_FPS: source_fps,
+        schema.FPS: fps,
         schema.NUM_FRAMES: pose.num_frames,
         schema.NORMALIZATION_VERSION: NORMALIZATION_VERSION,
         schema.TIMESTAMPS_MS: pose.timestamps_ms,
@@ -143,3 +148,50 @@ def _extract(spec, label_id, model, config, stats) -> dict[str, Any]:
         schema.POSE: features,
         schema.FRAME_MASK: mask,
     }
+
+
+def import_clip(
+    spec: ClipSpec, label_id: int, config: ExtractConfig, *, source_fps: float, width: int, height: int
+) -> tuple[dict[str, Any], ClipStats]:
+    """Turn a landmark file (see `poseact.landmark_files`) into a schema row, like `extract_clip`.
+
+    Frames are sampled from `source_fps` to `config.fps`; world landmarks are unknown and stored as zeros.
+
+    Raises:
+        ClipError: Stage `read` (missing file), `load` (bad array) or `normalize`.
+    """
+    import numpy as np  # noqa: PLC0415
+
+    from poseact import landmark_files  # noqa: PLC0415
+
+    stats = ClipStats(spec.label, spec.split, ok=False)
+    try:
+        try:
+            with storage.local_copy(spec.uri) as path:
+                array = landmark_files.load(path)
+        except FileNotFoundError as err:
+            raise ClipError("read", str(err)) from err
+        except ValueError as err:
+            raise ClipError("load", str(err)) from err
+        step = source_fps / config.fps if config.fps and config.fps < source_fps else 1.0
+        keep = np.unique(np.floor(np.arange(0, array.shape[0], step) + 1e-9).astype(np.int64))
+        array = array[keep]
+        detected = array.any(axis=(1, 2)).astype(np.int64)
+        stats.frames_decoded, stats.frames_kept, stats.frames_detected = len(keep), len(keep), int(detected.sum())
+        pose = ClipPose(
+            timestamps_ms=keep * 1000.0 / source_fps, landmarks=array,
+            world=np.zeros((len(keep), 33, 3), np.float32), detected=detected,
+            people=detected.copy(), width=width, height=height,
+        )
+        if not detected.any():
+            raise ClipError("load", "no frame has landmarks (all zeros)")
+        try:
+            features, mask = normalize(array, detected, aspect=width / height, max_frames=config.max_frames)
+        except ValueError as err:
+            raise ClipError("normalize", str(err)) from err
+    except ClipError as err:
+        err.stats = stats
+        raise
+    stats.ok = True
+    fps = float(min(config.fps or source_fps, source_fps))
+    return make_row(spec, label_id, pose, features, mask, source_fps=source_fps, fps=fps), stats

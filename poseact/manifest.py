@@ -112,7 +112,9 @@ def read_manifest(source: str, classes: list[str] | None = None) -> list[ClipSpe
     return specs
 
 
-def read_class_dirs(root: str, classes: list[str] | None = None) -> list[ClipSpec]:
+def read_class_dirs(
+    root: str, classes: list[str] | None = None, extensions: tuple[str, ...] = VIDEO_EXTENSIONS
+) -> list[ClipSpec]:
     """Clips from `root/<class>/**/<clip>` (EduNet's layout); each clip is its own group.
 
     Raises:
@@ -122,7 +124,7 @@ def read_class_dirs(root: str, classes: list[str] | None = None) -> list[ClipSpe
     specs = []
     prefix = root.rstrip("/")
     for uri in files:
-        if not uri.lower().endswith(VIDEO_EXTENSIONS):
+        if not uri.lower().endswith(extensions):
             continue
         relative = uri[len(prefix):].lstrip("/") if uri.startswith(prefix) else os.path.relpath(uri, root)
         parts = relative.replace(os.sep, "/").split("/")
@@ -133,11 +135,13 @@ def read_class_dirs(root: str, classes: list[str] | None = None) -> list[ClipSpe
             raise ManifestError(f"{root}: folder {label!r} is not a known class ({', '.join(classes)})")
         specs.append(ClipSpec(uri, label, uri, ""))
     if not specs:
-        raise ManifestError(f"{root}: no videos ({', '.join(VIDEO_EXTENSIONS)}) in class folders")
+        raise ManifestError(f"{root}: no files ({', '.join(extensions)}) in class folders")
     return sorted(specs)
 
 
-def read_clips(source: str, classes: list[str] | None = None) -> list[ClipSpec]:
+def read_clips(
+    source: str, classes: list[str] | None = None, extensions: tuple[str, ...] = VIDEO_EXTENSIONS
+) -> list[ClipSpec]:
     """A manifest file or a class-folder directory, sorted by URI.
 
     Raises:
@@ -146,7 +150,7 @@ def read_clips(source: str, classes: list[str] | None = None) -> list[ClipSpec]:
     if not storage.exists(source):
         raise ManifestError(f"input {source!r} does not exist")
     fs, path = storage.filesystem(source)
-    specs = read_class_dirs(source, classes) if fs.isdir(path) else read_manifest(source, classes)
+    specs = read_class_dirs(source, classes, extensions) if fs.isdir(path) else read_manifest(source, classes)
     return sorted(specs)
 
 

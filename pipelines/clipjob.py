@@ -1,0 +1,213 @@
+"""What extraction and import share: the per-clip DoFn skeleton, common flags, and the job itself.
+
+Both jobs turn a list of clips into the same outputs (shards, schema, classes, dead letters, summary);
+they differ only in how one clip becomes a row (`ClipFn.convert`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
+
+from pipelines import progress, sinks
+from poseact import schema, storage
+from poseact.errors import ClipError
+from poseact.extraction import ClipStats, clip_id
+from poseact.manifest import ClipSpec, class_names, read_clips
+from poseact.normalize import NORMALIZATION_VERSION
+from poseact.splits import SPLITS, assign_splits
+
+LOCAL_RUNNERS = (None, "DirectRunner", "direct", "SwitchingDirectRunner", "BundleBasedDirectRunner")
+
+
+class ClipFn(beam.DoFn):
+    """Clip spec in; `(split, clip_id, serialized tf.Example)` out, or a dead letter on `errors`.
+
+    Every clip also yields its `ClipStats` on `stats`, so the summary accounts for each input.
+    Subclasses implement `convert`.
+    """
+
+    def __init__(self, namespace: str, classes: list[str], progress_dir: str | None) -> None:
+        self._label_ids = {name: i for i, name in enumerate(classes)}
+        self._progress_dir = progress_dir
+        self._ok = Metrics.counter(namespace, "clips_written")
+        self._failed = Metrics.counter(namespace, "clips_failed")
+        self._frames = Metrics.counter(namespace, "frames_kept")
+        self._detected = Metrics.counter(namespace, "frames_detected")
+
+    def setup(self) -> None:
+        self._schema = schema.load_schema()
+
+    def convert(self, spec: ClipSpec, label_id: int) -> tuple[dict[str, Any], ClipStats]:
+        """One clip to a schema row; raises `ClipError`."""
+        raise NotImplementedError
+
+    def process(self, spec: ClipSpec):
+        start = time.time()
+        try:
+            row, stats = self.convert(spec, self._label_ids[spec.label])
+            data = schema.encode([row], self._schema)[0]
+            self._ok.inc()
+            yield (spec.split, row[schema.CLIP_ID], data)
+        except ClipError as err:
+            stats = err.stats or ClipStats(spec.label, spec.split, ok=False)
+            self._failed.inc()
+            yield beam.pvalue.TaggedOutput(
+                "errors",
+                {"uri": spec.uri, "label": spec.label, "split": spec.split, "stage": err.stage, "reason": err.reason},
+            )
+        self._frames.inc(stats.frames_kept)
+        self._detected.inc(stats.frames_detected)
+        yield beam.pvalue.TaggedOutput("stats", dataclasses_asdict(stats))
+        progress.mark_done(
+            self._progress_dir, clip_id(spec.uri),
+            {"start": start, "end": time.time(), "frames": stats.frames_kept, "ok": stats.ok},
+        )
+
+
+def dataclasses_asdict(stats: ClipStats) -> dict[str, Any]:
+    """Stats as a plain dict (what crosses worker boundaries)."""
+    import dataclasses  # noqa: PLC0415
+
+    return dataclasses.asdict(stats)
+
+
+class ConvertClips(beam.PTransform):
+    """Clip specs in; a dict of PCollections out: `examples`, `errors` and `stats`. No writing."""
+
+    def __init__(self, fn: ClipFn) -> None:
+        super().__init__()
+        self._fn = fn
+
+    def expand(self, specs):
+        results = (
+            specs
+            | "Spread" >> beam.Reshuffle()
+            | "Convert" >> beam.ParDo(self._fn).with_outputs("errors", "stats", main="examples")
+        )
+        return {"examples": results.examples, "errors": results.errors, "stats": results.stats}
+
+
+def summarize(stats: list[dict[str, Any]], clips_in: int, static: dict[str, Any]) -> dict[str, Any]:
+    """Counts over all clips (deterministic: no timings but summed stage seconds in `stage_seconds`)."""
+    per_class: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    per_split: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    totals: collections.Counter = collections.Counter()
+    seconds: collections.Counter = collections.Counter()
+    for s in stats:
+        outcome = "written" if s["ok"] else "failed"
+        per_class[s["label"]][outcome] += 1
+        per_split[s["split"]][outcome] += 1
+        for key in ("frames_decoded", "frames_kept", "frames_detected"):
+            totals[key] += s[key]
+        for key in ("read_s", "decode_s", "pose_s"):
+            seconds[key[:-2]] += s[key]
+    written = sum(1 for s in stats if s["ok"])
+    kept = totals["frames_kept"]
+    return {
+        **static,
+        "clips_in": clips_in,
+        "clips_written": written,
+        "clips_failed": len(stats) - written,
+        "per_class": {k: {"written": v["written"], "failed": v["failed"]} for k, v in sorted(per_class.items())},
+        "per_split": {k: {"written": v["written"], "failed": v["failed"]} for k, v in sorted(per_split.items())},
+        **{k: int(v) for k, v in sorted(totals.items())},
+        "detection_rate": round(totals["frames_detected"] / kept, 4) if kept else 0.0,
+        "stage_seconds": {k: round(v, 3) for k, v in sorted(seconds.items())},
+    }
+
+
+def add_common_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags every clip job has."""
+    parser.add_argument("--input", required=True, help="manifest (.csv/.jsonl) or folder of class folders")
+    parser.add_argument("--output", required=True, help="output folder (local path, gs://, s3://, ...)")
+    parser.add_argument("--fps", type=float, default=15.0, help="sample frames to this rate (0 keeps all)")
+    parser.add_argument("--classes", default="", help="comma-separated allowed labels (default: all seen)")
+    parser.add_argument("--val-fraction", type=float, default=0.15)
+    parser.add_argument("--test-fraction", type=float, default=0.15)
+    parser.add_argument("--seed", type=int, default=0, help="split assignment seed")
+    parser.add_argument("--num-shards", type=int, default=1, help="shards per split")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar for local runs")
+
+
+def run_job(
+    args: argparse.Namespace,
+    beam_args: list[str],
+    extensions: tuple[str, ...],
+    make_fn: Callable[[list[str], str | None], ClipFn],
+    static: dict[str, Any],
+    label: str,
+) -> dict[str, Any]:
+    """Read and split the clip list, run the pipeline, write every output; returns the summary.
+
+    Raises:
+        poseact.manifest.ManifestError: The clip list is unusable (raised before any work starts).
+    """
+    if args.num_shards < 1:
+        raise ValueError("--num-shards must be at least 1")
+    classes_arg = [c.strip() for c in args.classes.split(",") if c.strip()] or None
+    specs = read_clips(args.input, classes_arg, extensions)
+    specs = assign_splits(specs, val_fraction=args.val_fraction, test_fraction=args.test_fraction, seed=args.seed)
+    classes = class_names(specs, classes_arg)
+    options = PipelineOptions(beam_args)
+    options.view_as(SetupOptions).save_main_session = False
+    runner = options.view_as(StandardOptions).runner
+    local = runner in LOCAL_RUNNERS
+    static = {
+        **static, "input": args.input, "classes": classes, "schema_hash": schema.schema_hash(),
+        "max_frames": schema.max_frames(), "normalization_version": NORMALIZATION_VERSION,
+        "shards": [sinks.shard_name(p, i, args.num_shards) for p in SPLITS for i in range(args.num_shards)],
+    }
+    output = args.output
+    storage.makedirs(output)
+    storage.write_atomic(storage.join(output, "schema.pbtxt"), schema.schema_text().encode())
+    sinks.write_json(storage.join(output, "classes.json"), classes)
+    summary_uri = storage.join(output, "summary.json")
+    with tempfile.TemporaryDirectory(prefix="poseact-progress-") as progress_dir:
+        fn = make_fn(classes, progress_dir if local else None)
+        started = time.time()
+        with beam.Pipeline(options=options) as pipeline, progress.ProgressBar(
+            progress_dir, len(specs), label, enabled=local and not args.no_progress
+        ):
+            out = pipeline | "Clips" >> beam.Create(specs) | "ConvertClips" >> ConvertClips(fn)
+            _ = out["examples"] | "WriteShards" >> sinks.WriteShards(output, SPLITS, args.num_shards)
+            _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(storage.join(output, "errors.jsonl"), "uri")
+            _ = (
+                out["stats"]
+                | "CollectStats" >> beam.combiners.ToList()
+                | "Summarize" >> beam.Map(summarize, len(specs), static)
+                | "WriteSummary" >> beam.Map(lambda s: sinks.write_json(summary_uri, s))
+            )
+        wall = time.time() - started
+        marks = progress.read_marks(progress_dir) if local else []
+    return _finish_summary(summary_uri, wall, runner, options, marks)
+
+
+_SECRET_WORDS = ("token", "secret", "key", "password", "credential")
+
+
+def _finish_summary(uri: str, wall: float, runner, options, marks) -> dict[str, Any]:
+    """Add the run's timings (the only part of summary.json that differs between identical runs)."""
+    summary = json.loads(storage.read_bytes(uri))
+    steady = progress.steady_state(marks)
+    frames = summary["frames_kept"]
+    summary["run"] = {
+        "runner": str(runner or "DirectRunner"),
+        "options": {k: v for k, v in options.get_all_options(drop_default=True).items()
+                    if not any(word in k.lower() for word in _SECRET_WORDS)},
+        "wall_seconds": round(wall, 3),
+        "clips_per_second": round(summary["clips_in"] / wall, 3) if wall else 0.0,
+        "frames_per_second": round(frames / wall, 2) if wall else 0.0,
+        "steady_frames_per_second": round(steady["frames"] / steady["seconds"], 2) if steady["seconds"] else None,
+    }
+    sinks.write_json(uri, summary)
+    return summary
