@@ -77,8 +77,8 @@ def test_exports_reload_with_the_same_predictions(trained, shards):
     original = model.predict(clips.inputs(), verbose=0)
     assert card["classes"] == ["raise", "read", "write"] and card["max_frames"] == 48
     assert card["landmark_indices"] == list(range(1, 25)) and card["schema_hash"] == schema.schema_hash()
-    served = tf.saved_model.load(str(out / "saved_model")).serve(
-        {"pose": tf.constant(clips.pose), "frame_mask": tf.constant(clips.frame_mask)})
+    loaded = tf.saved_model.load(str(out / "saved_model"))  # keep a reference: its variables live there
+    served = loaded.serve({"pose": tf.constant(clips.pose), "frame_mask": tf.constant(clips.frame_mask)})
     np.testing.assert_allclose(np.asarray(served), original, atol=1e-5)
     lite = export.TFLiteClassifier(str(out / "model.tflite")).predict(clips.inputs())
     np.testing.assert_allclose(lite, original, atol=1e-4)
