@@ -1,10 +1,15 @@
-"""`poseact bench extract`: the extraction pipeline against the bare pose-model loop, in one run.
+"""`poseact bench extract|train`: speed figures measured in one run.
+
+`extract`: the extraction pipeline against the bare pose-model loop.
 
 Prints frames per second for (a) a bare single-process loop (decode, sample, MediaPipe VIDEO mode, one
 landmarker per clip as in the pipeline), (b) the pipeline on DirectRunner with 1 worker and (c) with
 2 worker processes, all on the same clips, and the ratios b/a and c/a. Each pipeline figure is given
 end to end (process start-up included) and in steady state (first clip start to last clip end, from the
 workers' progress markers).
+
+`train`: training throughput (sequences per second, seconds per epoch of 256 sequences) and inference
+latency per sequence of `.keras` against TFLite, for every model.
 """
 
 from __future__ import annotations
@@ -51,10 +56,56 @@ def pipeline_run(manifest: str, output: str, model_path: str, fps: float, num_po
     }
 
 
+def bench_train(sequences: int = 256, epochs: int = 3, repeats: int = 50) -> dict[str, dict[str, float]]:
+    """Training throughput and per-sequence inference latency (.keras vs TFLite) of every model.
+
+    Speed does not depend on what the sequences show, so they are random (fixed seed).
+    """
+    import keras  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+
+    from poseact import export, hparams, schema  # noqa: PLC0415
+    from poseact.models import MODEL_BUILDERS, build_model, compile_model  # noqa: PLC0415
+
+    rng = np.random.default_rng(0)
+    inputs = {schema.POSE: rng.normal(size=(sequences, 48, 24, 3)).astype(np.float32),
+              schema.FRAME_MASK: (np.arange(48)[None] < rng.integers(10, 49, size=(sequences, 1))).astype(np.float32)}
+    labels = keras.utils.to_categorical(rng.integers(0, 3, size=sequences), 3)
+    results = {}
+    for name in MODEL_BUILDERS:
+        hp = hparams.HParams(model=name)
+        model = compile_model(build_model(name, 3, hp), hp)
+        model.fit(inputs, labels, batch_size=hp.batch_size, epochs=1, verbose=0)  # trace and warm up
+        start = time.perf_counter()
+        model.fit(inputs, labels, batch_size=hp.batch_size, epochs=epochs, verbose=0)
+        epoch_s = (time.perf_counter() - start) / epochs
+        one = {k: v[:1] for k, v in inputs.items()}
+        model.predict(one, verbose=0)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            model(one, training=False)
+        keras_ms = 1000 * (time.perf_counter() - start) / repeats
+        with tempfile.TemporaryDirectory() as tmp:
+            export.export_all(model, tmp, {})
+            lite = export.TFLiteClassifier(os.path.join(tmp, export.TFLITE_FILE))
+            lite.predict(one)
+            start = time.perf_counter()
+            for _ in range(repeats):
+                lite.predict(one)
+            lite_ms = 1000 * (time.perf_counter() - start) / repeats
+        results[name] = {"params": model.count_params(), "epoch_seconds": round(epoch_s, 3),
+                         "train_sequences_per_second": round(sequences / epoch_s, 1),
+                         "keras_ms_per_sequence": round(keras_ms, 2), "tflite_ms_per_sequence": round(lite_ms, 2)}
+        print(f"{name:6s} params {results[name]['params']:>8,}  epoch {epoch_s:6.2f} s  "
+              f"train {results[name]['train_sequences_per_second']:7.1f} seq/s  "
+              f"latency .keras {keras_ms:6.2f} ms  TFLite {lite_ms:6.2f} ms")
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry of `poseact bench`."""
     parser = argparse.ArgumentParser(prog="poseact bench", description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["extract"])
+    parser.add_argument("what", choices=["extract", "train"])
     parser.add_argument("--input", help="manifest or class folders (default: a generated demo set)")
     parser.add_argument("--sessions", type=int, default=6, help="demo sessions to generate (3 clips per photo each)")
     parser.add_argument("--pose-model", default="full")
@@ -62,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-poses", type=int, default=2)
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
+    if args.what == "train":
+        figures = bench_train()
+        if args.json:
+            storage.write_atomic(args.json, json.dumps(figures, indent=2).encode())
+        return 0
     model = pose_model.resolve(args.pose_model)
     with tempfile.TemporaryDirectory(prefix="poseact-bench-") as work:
         manifest = args.input

@@ -322,8 +322,8 @@ def make_corrupt_clip(path: str) -> str:
 def make_two_person_frame(size: tuple[int, int] = (768, 384)) -> np.ndarray:
     """One frame with two people side by side: the astronaut on the left, Grace Hopper on the right.
 
-    MediaPipe's pose landmarker reports one person here even with `num_poses=2` (its model card: it tracks
-    only one person); each half of the frame, cropped, holds one person it does find.
+    MediaPipe's pose landmarker finds only one of them (Hopper) here, even with `num_poses=2`; each half of
+    the frame, cropped, holds one person it does find.
 
     Args:
         size: Frame size, (width, height).
