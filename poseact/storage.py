@@ -12,7 +12,7 @@ import posixpath
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import fsspec
 from fsspec.core import url_to_fs
@@ -53,6 +53,23 @@ def read_bytes(uri: str) -> bytes:
         return handle.read()
 
 
+def _local_path(uri: str) -> str:
+    return uri[len("file://"):] if uri.startswith("file://") else uri
+
+
+def _replace_local(path: str, write: Callable[[str], None]) -> None:
+    """Call `write(tmp)` on a temporary name beside `path`, then rename it into place."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
 def write_atomic(uri: str, data: bytes) -> None:
     """Write `data` so that readers see either the old file or the whole new one, never a part.
 
@@ -60,17 +77,11 @@ def write_atomic(uri: str, data: bytes) -> None:
     (GCS, S3) make an upload visible only when it completes, so a direct write is already atomic there.
     """
     if is_local(uri):
-        path = uri[len("file://"):] if uri.startswith("file://") else uri
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
-        try:
+        def write(tmp: str) -> None:
             with open(tmp, "wb") as handle:
                 handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            _remove_quietly(tmp)
-            raise
+
+        _replace_local(_local_path(uri), write)
         return
     # One call with all the data: a file handle's `__exit__` would commit whatever was buffered even
     # when a write inside the `with` failed, publishing a partial or corrupt object.
@@ -81,16 +92,7 @@ def write_atomic(uri: str, data: bytes) -> None:
 def upload_atomic(local_path: str, uri: str) -> None:
     """Copy a finished local file to `uri` atomically (see `write_atomic`)."""
     if is_local(uri):
-        path = uri[len("file://"):] if uri.startswith("file://") else uri
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
-        try:
-            shutil.copyfile(local_path, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            _remove_quietly(tmp)
-            raise
+        _replace_local(_local_path(uri), lambda tmp: shutil.copyfile(local_path, tmp))
         return
     fs, path = filesystem(uri)
     fs.put_file(local_path, path)
@@ -104,7 +106,7 @@ def local_copy(uri: str, suffix: str = "") -> Iterator[str]:
         FileNotFoundError: `uri` does not exist.
     """
     if is_local(uri):
-        path = uri[len("file://"):] if uri.startswith("file://") else uri
+        path = _local_path(uri)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"no such file: {uri}")
         yield path
