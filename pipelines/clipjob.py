@@ -208,6 +208,7 @@ def _finish_summary(uri: str, wall: float, runner, options, marks) -> dict[str, 
         "clips_per_second": round(summary["clips_in"] / wall, 3) if wall else 0.0,
         "frames_per_second": round(frames / wall, 2) if wall else 0.0,
         "steady_frames_per_second": round(steady["frames"] / steady["seconds"], 2) if steady["seconds"] else None,
+        "clips_per_worker": steady["items_per_worker"],
     }
     sinks.write_json(uri, summary)
     return summary

@@ -19,6 +19,7 @@ def mark_done(progress_dir: str | None, key: str, record: dict[str, Any]) -> Non
     """Record one finished item (no-op when progress is off)."""
     if not progress_dir:
         return
+    record = {**record, "pid": os.getpid()}
     path = os.path.join(progress_dir, key + ".json")
     tmp = path + ".tmp"
     with open(tmp, "w") as handle:
@@ -36,12 +37,17 @@ def read_marks(progress_dir: str) -> list[dict[str, Any]]:
     return marks
 
 
-def steady_state(marks: list[dict[str, Any]]) -> dict[str, float]:
-    """Frames and seconds between the first item's start and the last item's end (start-up excluded)."""
+def steady_state(marks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Frames and seconds between the first item's start and the last item's end (start-up excluded),
+    and how many items each worker process did (a picture of the load balance)."""
     if not marks:
-        return {"frames": 0.0, "seconds": 0.0}
+        return {"frames": 0.0, "seconds": 0.0, "items_per_worker": []}
     span = max(m["end"] for m in marks) - min(m["start"] for m in marks)
-    return {"frames": float(sum(m.get("frames", 0) for m in marks)), "seconds": span}
+    per_worker: dict[int, int] = {}
+    for mark in marks:
+        per_worker[mark.get("pid", 0)] = per_worker.get(mark.get("pid", 0), 0) + 1
+    return {"frames": float(sum(m.get("frames", 0) for m in marks)), "seconds": span,
+            "items_per_worker": sorted(per_worker.values(), reverse=True)}
 
 
 class ProgressBar:
