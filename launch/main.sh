@@ -12,6 +12,8 @@ DATA=${1:-}
 if [ -z "$DATA" ]; then
   echo "[main] generating the demo data set (animated real photos; it exercises the machinery only)"
   DATA=$(.venv/bin/poseact demo --output "$OUT/data" | tail -1)
+  # 24 demo clips leave about 16 for training: batch 8 gives the optimiser a few steps per epoch.
+  POSEACT_TRAIN_ARGS=${POSEACT_TRAIN_ARGS:---batch-size 8}
 fi
 echo "[main] extracting landmarks from $DATA"
 # shellcheck disable=SC2086

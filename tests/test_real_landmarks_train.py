@@ -11,7 +11,7 @@ from poseact import demo, hparams, schema, train
 
 @pytest.mark.slow
 def test_imported_mediapipe_landmarks_train_well_above_chance(tmp_path):
-    manifest = demo.make_demo_dataset(str(tmp_path / "demo"), sessions=4, seed=3)
+    manifest = demo.make_demo_dataset(str(tmp_path / "demo"), sessions=8, seed=3)
     summary = extract.run(["--input", manifest, "--output", str(tmp_path / "shards"), "--no-progress",
                            "--direct_num_workers=2", "--direct_running_mode=multi_processing"])
     assert summary["clips_failed"] == 0
@@ -27,7 +27,9 @@ def test_imported_mediapipe_landmarks_train_well_above_chance(tmp_path):
     imported = importer.run(["--input", str(tmp_path / "npy" / "manifest.csv"), "--output", str(tmp_path / "imp"),
                              "--source-fps", "15", "--width", "384", "--height", "384", "--no-progress",
                              "--test-fraction", "0.25", "--val-fraction", "0.25"])
-    assert imported["clips_written"] == summary["clips_written"] == 24
-    metrics = train.run(str(tmp_path / "imp"), str(tmp_path / "model"), hparams.HParams(epochs=60))
-    assert metrics["test"]["n"] >= 6
+    assert imported["clips_written"] == summary["clips_written"] == 48
+    # Batch 8 rather than the paper's 32: 24 training clips would give one step per epoch.
+    metrics = train.run(str(tmp_path / "imp"), str(tmp_path / "model"), hparams.HParams(epochs=60, batch_size=8))
+    print("real MediaPipe landmarks, imported:", {k: metrics[k]["accuracy"] for k in ("train", "val", "test")})
+    assert metrics["test"]["n"] >= 12
     assert metrics["test"]["accuracy"] >= 0.66, metrics["test"]  # chance is 1/3
