@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import tempfile
 import time
@@ -67,18 +68,11 @@ class ClipFn(beam.DoFn):
             )
         self._frames.inc(stats.frames_kept)
         self._detected.inc(stats.frames_detected)
-        yield beam.pvalue.TaggedOutput("stats", dataclasses_asdict(stats))
+        yield beam.pvalue.TaggedOutput("stats", dataclasses.asdict(stats))
         progress.mark_done(
             self._progress_dir, clip_id(spec.uri),
             {"start": start, "end": time.time(), "frames": stats.frames_kept, "ok": stats.ok},
         )
-
-
-def dataclasses_asdict(stats: ClipStats) -> dict[str, Any]:
-    """Stats as a plain dict (what crosses worker boundaries)."""
-    import dataclasses  # noqa: PLC0415
-
-    return dataclasses.asdict(stats)
 
 
 class ConvertClips(beam.PTransform):
