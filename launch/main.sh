@@ -11,8 +11,8 @@ OUT=${2:-runs/demo}
 DATA=${1:-}
 if [ -z "$DATA" ]; then
   echo "[main] generating the demo data set (animated real photos; it exercises the machinery only)"
-  DATA=$(.venv/bin/poseact demo --output "$OUT/data" | tail -1)
-  # 24 demo clips leave about 16 for training: batch 8 gives the optimiser a few steps per epoch.
+  DATA=$(.venv/bin/poseact demo --output "$OUT/data" --sessions 8 | tail -1)
+  # 48 demo clips leave about 24 for training: batch 8 gives the optimiser a few steps per epoch.
   POSEACT_TRAIN_ARGS=${POSEACT_TRAIN_ARGS:---batch-size 8}
 fi
 echo "[main] extracting landmarks from $DATA"

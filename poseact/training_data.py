@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import posixpath
 
 import numpy as np
 
@@ -82,5 +83,8 @@ def load_shards(data_dir: str) -> tuple[ClipSet, list[str]]:
         clip_id=_strings(ex[schema.CLIP_ID]),
         split=_strings(ex[schema.SPLIT]),
     )
-    order = np.argsort(clips.clip_id, kind="stable")  # independent of shard layout
-    return clips.subset(order), classes
+    # Independent of shard layout and of where the data lives (clip ids hash full paths), so a moved
+    # copy of the same data trains the same way.
+    names = [posixpath.basename(uri.decode()) for uri in ex[schema.URI][:, 0]]
+    order = sorted(range(len(names)), key=lambda i: (clips.group[i], names[i], clips.clip_id[i]))
+    return clips.subset(np.asarray(order, dtype=np.int64)), classes

@@ -32,6 +32,6 @@ def test_imported_mediapipe_landmarks_train_well_above_chance(tmp_path):
     metrics = train.run(str(tmp_path / "imp"), str(tmp_path / "model"), hparams.HParams(epochs=60, batch_size=8))
     print("real MediaPipe landmarks, imported:", {k: metrics[k]["accuracy"] for k in ("train", "val", "test")})
     assert metrics["test"]["n"] >= 12
-    # Chance is 1/3. Seen: 0.58 to 0.67 depending on clip order (clip ids hash the paths); the demo
+    # Chance is 1/3. Seen: 0.58 and 0.67 (before training order stopped depending on paths); the demo
     # motions are subtle next to MediaPipe's guesses for the out-of-view arms.
     assert metrics["test"]["accuracy"] >= 0.5, metrics["test"]
