@@ -96,7 +96,7 @@ def _extract(spec, label_id, model, config, stats) -> dict[str, Any]:
             info = video.probe(path, config.limits)
             counter: dict[str, int] = {}
             start = time.perf_counter()
-            frames = _timed(video.iter_frames(path, config.fps, config.limits, counter), stats)
+            frames = _timed(video.iter_frames(path, config.fps, config.limits, counter, info), stats)
             try:
                 pose = model.track_clip(frames)
             except RuntimeError as err:  # MediaPipe reports graph failures as RuntimeError

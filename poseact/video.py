@@ -115,6 +115,7 @@ def iter_frames(
     target_fps: float | None = None,
     limits: VideoLimits = VideoLimits(),
     stats: dict[str, int] | None = None,
+    info: VideoInfo | None = None,
 ) -> Iterator[Frame]:
     """Decode a local video, keeping frames at about `target_fps`.
 
@@ -128,6 +129,7 @@ def iter_frames(
         target_fps: Keep the first frame at or after every 1/target_fps seconds; None keeps all.
         limits: Size and duration guards.
         stats: If given, `stats["decoded"]` counts every decoded frame, kept or not.
+        info: The clip's `probe` result when the caller already has it (saves opening it twice).
 
     Yields:
         Kept frames in order.
@@ -137,7 +139,7 @@ def iter_frames(
     """
     import cv2  # noqa: PLC0415
 
-    info = probe(path, limits)
+    info = info or probe(path, limits)
     step_ms = 1000.0 / info.fps if info.fps > 0 else 1000.0 / 30.0
     sample_ms = 1000.0 / target_fps if target_fps else 0.0
     capture = _open(path)
