@@ -13,7 +13,8 @@ commands:
   extract   clips -> normalised landmark TFRecord shards (Beam)      poseact extract --help
   import    landmark files (.npy/.csv) -> the same shards (Beam)      poseact import --help
   train     shards -> model, metrics, plots and exports (TF)          poseact train --help
-  bench     speed benchmarks (extract)                                poseact bench extract --help
+  label     lecture videos -> per-person action segments (Beam)      poseact label --help
+  bench     speed benchmarks (extract, train, label)                  poseact bench extract --help
   model     resolve, fetch or build the pose model and say which     poseact model --help
   demo      write the bundled demo data set (clips + manifest)       poseact demo --help
 """
@@ -45,10 +46,28 @@ def _demo(argv: list[str]) -> int:
     from poseact import demo  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(prog="poseact demo")
-    parser.add_argument("--output", required=True, help="folder for clips/ and manifest.csv")
+    parser.add_argument("--output", required=True, help="folder for clips/ and manifest.csv (or the lecture)")
     parser.add_argument("--sessions", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lecture", action="store_true",
+                        help="write a multi-person demo lecture (OUTPUT/lecture.mp4 and its script) instead")
+    parser.add_argument("--seconds", type=float, default=40.0, help="lecture length")
+    parser.add_argument("--students", type=int, default=4, help="people in the lecture")
+    parser.add_argument("--fps", type=float, default=15.0, help="lecture frame rate")
     args = parser.parse_args(argv)
+    if args.lecture:
+        import csv  # noqa: PLC0415
+
+        os.makedirs(args.output, exist_ok=True)
+        path = os.path.join(args.output, "lecture.mp4")
+        script = demo.make_demo_lecture(path, seconds=args.seconds, students=args.students, seed=args.seed,
+                                        fps=args.fps)
+        with open(os.path.join(args.output, "lecture_script.csv"), "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["student", "start_s", "end_s", "action"])
+            writer.writeheader()
+            writer.writerows(script)
+        print(path)
+        return 0
     print(demo.make_demo_dataset(args.output, sessions=args.sessions, seed=args.seed))
     return 0
 
@@ -80,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
             summary = importer.run(rest)
             print(json.dumps({k: summary[k] for k in ("clips_in", "clips_written", "clips_failed")}, indent=2))
             return 0
+        if command == "label":
+            from pipelines import label  # noqa: PLC0415
+
+            summary = label.run(rest)
+            print(json.dumps(summary, indent=2))
+            return 0 if not summary.get("videos_failed") else 1
         if command == "train":
             from poseact import train  # noqa: PLC0415
 

@@ -341,3 +341,81 @@ def make_two_person_frame(size: tuple[int, int] = (768, 384)) -> np.ndarray:
         left = slot * half + (half - part.shape[1]) // 2
         frame[top : top + part.shape[0], left : left + part.shape[1]] = part
     return frame
+
+
+LECTURE_SIZE: tuple[int, int] = (1280, 720)
+"""Default demo lecture size, (width, height): 720p, like a classroom camera."""
+
+
+def make_demo_lecture(
+    path: str,
+    *,
+    seconds: float = 40.0,
+    fps: float = FPS,
+    size: tuple[int, int] = LECTURE_SIZE,
+    students: int = 4,
+    seed: int = 0,
+    segment_s: tuple[float, float] = (5.0, 10.0),
+) -> list[dict[str, object]]:
+    """Write a multi-person demo lecture: `students` people in two rows, each acting out a script.
+
+    The people are the demo photos (and their mirror images, so four students look like four people),
+    one per cell of a two-row grid, so each is about a third of the frame high: small enough that
+    MediaPipe's whole-frame detector misses some of them. Each student runs through consecutive segments
+    of `segment_s` seconds, each showing one of `CLASSES` (motions as in the demo clips).
+
+    Args:
+        path: Local `.mp4` path (its folder must exist).
+        seconds: Duration.
+        fps: Frame rate.
+        size: Frame size (width, height).
+        students: How many people.
+        seed: Script and placement seed.
+        segment_s: Range of segment lengths.
+
+    Returns:
+        The script: one row per segment, `{"student", "start_s", "end_s", "action"}`, students numbered
+        left to right, top row first.
+    """
+    rng = np.random.default_rng(seed)
+    photos = list(person_photos().values())
+    faces = [photos[i % len(photos)] if (i // len(photos)) % 2 == 0 else np.ascontiguousarray(photos[i % len(photos)][:, ::-1])
+             for i in range(students)]
+    width, height = size
+    cols = max(1, math.ceil(students / 2))
+    rows = 1 if students == 1 else 2
+    cell = (width // cols, height // rows)
+    placed = []
+    script: list[dict[str, object]] = []
+    for student, photo in enumerate(faces):
+        motion = _draw_motion(rng, photo.shape[:2], cell)
+        base = cv2.resize(photo, None, fx=motion.scale, fy=motion.scale, interpolation=cv2.INTER_AREA)
+        pivot = np.array([base.shape[1] / 2.0, float(base.shape[0])])
+        bounds, t = [], 0.0
+        while t < seconds:
+            end = min(seconds, t + float(rng.uniform(*segment_s)))
+            action = CLASSES[int(rng.integers(len(CLASSES)))]
+            bounds.append((t, end, action))
+            script.append({"student": student, "start_s": round(t, 3), "end_s": round(end, 3), "action": action})
+            t = end
+        origin = ((student % cols) * cell[0], (student // cols) * cell[1])
+        placed.append((motion, base, pivot, bounds, origin))
+
+    def frames():
+        count = max(1, round(fps * seconds))
+        for index in range(count):
+            t = index / fps
+            frame = np.full((height, width, 3), _BACKGROUND, dtype=np.uint8)
+            for motion, base, pivot, bounds, (x0, y0) in placed:
+                start, end, action = next((b for b in bounds if b[0] <= t < b[1]), bounds[-1])
+                local = t - start
+                linear = _pose(motion, action, local, local / max(end - start, 1e-6))
+                shift = motion.jitter_amplitude * np.sin(2.0 * math.pi * motion.jitter_frequency * t + motion.jitter_phase)
+                matrix = np.hstack([linear, (motion.anchor + shift - linear @ pivot)[:, None]])
+                frame[y0 : y0 + cell[1], x0 : x0 + cell[0]] = cv2.warpAffine(
+                    base, matrix, cell, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                    borderValue=(_BACKGROUND, _BACKGROUND, _BACKGROUND))
+            yield frame
+
+    write_video(path, frames(), fps)
+    return script

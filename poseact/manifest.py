@@ -157,3 +157,59 @@ def read_clips(
 def class_names(specs: list[ClipSpec], classes: list[str] | None = None) -> list[str]:
     """The class list: `classes` as given, else the sorted labels seen."""
     return list(classes) if classes else sorted({s.label for s in specs})
+
+
+_GLOB_CHARS = "*?["
+_LIST_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".txt")
+
+
+def read_uris(source: str, extensions: tuple[str, ...] = VIDEO_EXTENSIONS) -> list[str]:
+    """Video URIs to label, sorted and unique, from a glob, a folder (searched recursively), a list file
+    (`.txt`: one URI per line; `.csv`/`.jsonl`: a `uri` column), or a single video.
+
+    Relative URIs in a list file are relative to the list's folder. Entries of a list file are not checked
+    for existence here: a missing one becomes a dead letter of the job, so it is accounted for.
+
+    Raises:
+        ManifestError: The source does not exist, matches nothing, or a list file is malformed.
+    """
+    if any(ch in source for ch in _GLOB_CHARS):
+        fs, path = storage.filesystem(source)
+        found = sorted(fs.glob(path))
+        protocol = "" if storage.is_local(source) else source.split("://", 1)[0] + "://"
+        uris = [protocol + p for p in found if p.lower().endswith(extensions)]
+        if not uris:
+            raise ManifestError(f"{source!r} matches no video ({', '.join(extensions)})")
+        return uris
+    if not storage.exists(source):
+        raise ManifestError(f"input {source!r} does not exist")
+    fs, path = storage.filesystem(source)
+    if fs.isdir(path):
+        uris = [u for u in storage.list_files(source) if u.lower().endswith(extensions)]
+        if not uris:
+            raise ManifestError(f"{source!r} holds no video ({', '.join(extensions)})")
+        return uris
+    if source.lower().endswith(extensions):
+        return [source]
+    if not source.lower().endswith(_LIST_SUFFIXES):
+        raise ManifestError(f"{source!r} is neither a video ({', '.join(extensions)}) nor a list (.txt/.csv/.jsonl)")
+    text = storage.read_bytes(source).decode("utf-8", errors="replace")
+    base = os.path.dirname(source) if storage.is_local(source) else posixpath.dirname(source)
+    if source.endswith(".txt"):
+        entries = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    else:
+        if source.endswith(".csv"):
+            reader = csv.DictReader(io.StringIO(text))
+            if "uri" not in (reader.fieldnames or []):
+                raise ManifestError(f"{source}: no 'uri' column; found {reader.fieldnames}")
+            rows = list(reader)
+        else:
+            rows = _rows(source, text)
+        entries = []
+        for number, row in enumerate(rows, start=2 if source.endswith(".csv") else 1):
+            if not (row.get("uri") or "").strip():
+                raise ManifestError(f"{source}: entry {number} has no uri")
+            entries.append(row["uri"].strip())
+    if not entries:
+        raise ManifestError(f"{source}: lists no video")
+    return sorted({_resolve(e, base) for e in entries})

@@ -1,0 +1,673 @@
+"""Labelling: lecture videos in; per-person action segments, tracks, summaries and timelines out.
+
+    poseact label --input LECTURES --model MODEL_DIR --output OUT [--overlay] [--force] [Beam options]
+    poseact label --watch PREFIX --model MODEL_DIR --output OUT [--max-idle S] [--poll S]
+
+LECTURES is a glob, a folder, a list file (.txt/.csv/.jsonl with a `uri` column) or one video; local,
+gs:// or s3://. Each video is cut into time chunks that spread over the workers (`ChunkPoseFn`); every
+person is posed and cut into sliding windows; Beam's `RunInference` scores the windows with the trained
+Keras model; per video, tracks are stitched across chunks and windows merged into segments (`FinishVideoFn`).
+
+Outputs in OUT:
+- `lectures/<video key>/`: `segments.parquet`, `tracks.parquet`, `summary.json`, `timeline.png`,
+  `overlay.mp4` (with `--overlay`) and `done.json` (written last: the video is finished);
+- `segments.parquet`, `segments.csv`, `tracks.parquet`: every labelled video in OUT, sorted;
+- `errors.jsonl`: this run's failed videos with stage and reason; `run.json`: counts and timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.metrics import Metrics
+from apache_beam.ml.inference.base import KeyedModelHandler, PredictionResult, RunInference
+from apache_beam.ml.inference.tensorflow_inference import TFModelHandlerNumpy
+from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
+
+from pipelines import progress, sinks
+from pipelines.clipjob import LOCAL_RUNNERS
+from poseact import export, lecture, pose_model, segments, storage
+from poseact.errors import ClipError
+from poseact.manifest import VIDEO_EXTENSIONS, read_uris
+from poseact.people import PeopleConfig
+from poseact.video import VideoInfo, VideoLimits, plan_chunks, probe
+
+_LOG = logging.getLogger(__name__)
+LECTURES = "lectures"
+DONE = "done.json"
+SEGMENT_COLUMNS = ("video", "person", "start_s", "end_s", "action", "confidence", "model")
+TRACK_COLUMNS = ("video", "person", "first_s", "last_s", "frames_seen", "box_x0", "box_y0", "box_x1", "box_y1")
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelOptions:
+    """Everything that decides a video's labels (its fingerprint decides whether a re-run may skip it)."""
+
+    chunk_s: float
+    people: PeopleConfig
+    windows: lecture.WindowConfig
+    smooth: int
+    threshold: float
+    min_segment_s: float
+    overlay: bool
+    limits: VideoLimits
+
+
+def video_key(uri: str) -> str:
+    """A readable, unique folder name for a video: its file stem plus a hash of the whole URI."""
+    stem = os.path.splitext(os.path.basename(uri.rstrip("/")))[0]
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)[:60] or "video"
+    return f"{safe}-{hashlib.sha256(uri.encode()).hexdigest()[:8]}"
+
+
+def fingerprint(uri: str, model_id: str, pose_sha: str, options: LabelOptions) -> str:
+    """What a finished video's labels depend on: the file (URI and size), the models and the options."""
+    try:
+        fs, path = storage.filesystem(uri)
+        size = int(fs.size(path))
+    except (OSError, ValueError):
+        size = -1
+    blob = json.dumps({"uri": uri, "size": size, "model": model_id, "pose_model": pose_sha,
+                       "options": dataclasses.asdict(options)}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def is_done(output: str, key: str, print_: str) -> bool:
+    """Whether `output` already holds this video's labels made with the same fingerprint."""
+    uri = storage.join(output, LECTURES, key, DONE)
+    if not storage.exists(uri):
+        return False
+    try:
+        return json.loads(storage.read_bytes(uri)).get("fingerprint") == print_
+    except (ValueError, OSError):
+        return False
+
+
+class _LocalVideos:
+    """Local paths for video URIs: local files as they are; remote ones copied once per worker and kept
+    (at most `keep` at a time), so the chunks of one lecture that land on a worker download it once."""
+
+    def __init__(self, keep: int = 2) -> None:
+        self._keep = keep
+        self._dir = tempfile.mkdtemp(prefix="poseact-videos-")
+        self._paths: dict[str, str] = {}
+
+    def path(self, uri: str) -> str:
+        if storage.is_local(uri):
+            with storage.local_copy(uri) as path:  # checks existence, returns the path itself
+                return path
+        if uri in self._paths:
+            self._paths[uri] = self._paths.pop(uri)  # most recent last
+            return self._paths[uri]
+        while len(self._paths) >= self._keep:
+            _, old = next(iter(self._paths.items()))
+            self._paths.pop(next(iter(self._paths)))
+            if os.path.exists(old):
+                os.unlink(old)
+        fs, remote = storage.filesystem(uri)
+        if not fs.isfile(remote):
+            raise FileNotFoundError(f"no such file: {uri}")
+        local = os.path.join(self._dir, hashlib.sha256(uri.encode()).hexdigest()[:16] + os.path.splitext(remote)[1])
+        fs.get_file(remote, local + ".part")
+        os.replace(local + ".part", local)
+        self._paths[uri] = local
+        return local
+
+    def close(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _dead_letter(key: str, uri: str, stage: str, reason: str, chunk: int | None = None) -> beam.pvalue.TaggedOutput:
+    return beam.pvalue.TaggedOutput("errors", (key, {"uri": uri, "stage": stage, "reason": reason, "chunk": chunk}))
+
+
+class PlanChunksFn(beam.DoFn):
+    """A video URI in; its chunk tasks out, plus `(key, video info)` on `videos`, or a dead letter."""
+
+    def __init__(self, options: LabelOptions, progress_dir: str | None) -> None:
+        self._options = options
+        self._progress_dir = progress_dir
+
+    def setup(self) -> None:
+        self._videos = _LocalVideos()
+
+    def teardown(self) -> None:
+        self._videos.close()
+
+    def process(self, uri: str):
+        key = video_key(uri)
+        try:
+            info = probe(self._videos.path(uri), self._options.limits)
+        except FileNotFoundError as err:
+            yield _dead_letter(key, uri, "read", str(err))
+            return
+        except ClipError as err:
+            yield _dead_letter(key, uri, err.stage, err.reason)
+            return
+        except OSError as err:
+            yield _dead_letter(key, uri, "read", f"{type(err).__name__}: {err}")
+            return
+        chunks = plan_chunks(info.duration_s, self._options.chunk_s, self._options.windows.overlap_s)
+        progress.mark_done(self._progress_dir, f"plan-{key}", {"planned": len(chunks), "start": 0, "end": 0})
+        yield beam.pvalue.TaggedOutput("videos", (key, {"uri": uri, "info": dataclasses.asdict(info),
+                                                         "chunks": len(chunks)}))
+        for chunk in chunks:
+            yield {"key": key, "uri": uri, "info": dataclasses.asdict(info), "chunk": dataclasses.asdict(chunk)}
+
+
+class ChunkPoseFn(beam.DoFn):
+    """One chunk task in: every person's windows out as `((key, chunk, track, start_s, end_s), input)`,
+    the chunk's tracks and boundary boxes on `chunks`, or a dead letter on `errors`."""
+
+    def __init__(self, model_path: str, model_spec: str, options: LabelOptions, work_root: str | None,
+                 progress_dir: str | None) -> None:
+        self._model_path = model_path
+        self._model_spec = model_spec
+        self._options = options
+        self._work_root = work_root
+        self._progress_dir = progress_dir
+        self._frames = Metrics.counter("label", "frames_posed")
+        self._people = Metrics.counter("label", "people_frames")
+        self._windows = Metrics.counter("label", "windows")
+
+    def setup(self) -> None:
+        path = self._model_path
+        if not os.path.isfile(path):  # a remote worker: resolve from its own cache or the container
+            path = str(pose_model.resolve(self._model_spec).path)
+        with open(path, "rb") as handle:
+            self._buffer = handle.read()
+        self._videos = _LocalVideos()
+
+    def teardown(self) -> None:
+        self._videos.close()
+
+    def process(self, task: dict[str, Any]):
+        from poseact.video import Chunk  # noqa: PLC0415
+
+        key, uri = task["key"], task["uri"]
+        chunk = Chunk(**task["chunk"])
+        info = VideoInfo(**task["info"])
+        started = time.time()
+        try:
+            pose = lecture.pose_chunk(self._videos.path(uri), info, chunk, self._options.windows.fps, self._buffer,
+                                      self._options.people, self._options.limits)
+        except ClipError as err:
+            yield _dead_letter(key, uri, err.stage, err.reason, chunk.index)
+            return
+        except OSError as err:
+            yield _dead_letter(key, uri, "read", f"{type(err).__name__}: {err}", chunk.index)
+            return
+        count = 0
+        for window in lecture.windows(pose, self._options.windows):
+            count += 1
+            mask = np.broadcast_to(window.frame_mask[:, None, None].astype(np.float32), window.pose.shape[:2] + (1,))
+            yield ((key, chunk.index, window.track, window.start_s, window.end_s),
+                   np.concatenate([window.pose, mask], axis=-1))
+        owned = (pose.times_ms < 1000 * chunk.end_s)
+        yield beam.pvalue.TaggedOutput("chunks", (key, {
+            "index": chunk.index, "tracks": sorted(pose.tracks), "boundary": lecture.boundary_boxes(pose, self._options.windows),
+            "stats": {str(k): v for k, v in lecture.track_stats(pose).items()},
+            "frames": int(owned.sum()), "people_per_frame": [int(v) for v in pose.people_per_frame[owned]],
+            "seconds": {k: round(v, 4) for k, v in pose.seconds.items()},
+        }))
+        if self._work_root:
+            _save_chunk_landmarks(storage.join(self._work_root, key, f"chunk-{chunk.index:05d}.npz"), pose)
+        self._frames.inc(len(pose.times_ms))
+        self._people.inc(int(pose.people_per_frame.sum()))
+        self._windows.inc(count)
+        video_s = min(chunk.end_s, info.duration_s) - chunk.start_s
+        progress.mark_done(self._progress_dir, f"{key}-{chunk.index:05d}", {
+            "start": started, "end": time.time(), "frames": int(owned.sum()), "video_s": max(video_s, 0.0),
+            "seconds": pose.seconds,
+        })
+
+
+def _save_chunk_landmarks(uri: str, pose: lecture.ChunkPose) -> None:
+    """Owned frames' landmarks of a chunk, for the overlay (written atomically)."""
+    owned = pose.times_ms < 1000 * pose.chunk.end_s
+    arrays = {"times_ms": pose.times_ms[owned]}
+    for track, (landmarks, detected, _) in pose.tracks.items():
+        arrays[f"lm_{track}"] = landmarks[owned]
+        arrays[f"det_{track}"] = detected[owned]
+    fd, tmp = tempfile.mkstemp(suffix=".npz", prefix="poseact-")
+    os.close(fd)
+    try:
+        np.savez_compressed(tmp, **arrays)
+        storage.upload_atomic(tmp, uri)
+    finally:
+        os.unlink(tmp)
+
+
+class PoseModelHandler(TFModelHandlerNumpy):
+    """Beam's TensorFlow model handler, loading our `.keras` model with its card checked.
+
+    Inputs are (max_frames, 24, 4) arrays: the normalised pose and the frame mask as a fourth channel
+    (RunInference passes one array per element; the model takes the two apart).
+    """
+
+    def __init__(self, model_dir: str, max_batch_size: int = 64) -> None:
+        super().__init__(model_uri=storage.join(model_dir, export.KERAS_FILE), inference_fn=_infer,
+                         min_batch_size=1, max_batch_size=max_batch_size)
+        self._model_dir = model_dir
+
+    def load_model(self):
+        """The checked Keras model (copied first when the folder is remote)."""
+        if storage.is_local(self._model_dir):
+            return export.load_model(self._model_dir)[0]
+        local = tempfile.mkdtemp(prefix="poseact-model-")
+        for name in (export.KERAS_FILE, export.CARD):
+            storage.filesystem(self._model_dir)[0].get_file(
+                storage.filesystem(storage.join(self._model_dir, name))[1], os.path.join(local, name))
+        return export.load_model(local)[0]
+
+
+def _infer(model, batch, inference_args, model_id=None) -> Iterable[PredictionResult]:
+    x = np.stack(batch).astype(np.float32)
+    probs = model({"pose": x[..., :3], "frame_mask": x[:, :, 0, 3]}, training=False)
+    probs = np.asarray(probs)
+    return [PredictionResult(example, inference, model_id) for example, inference in zip(batch, probs)]
+
+
+class FinishVideoFn(beam.DoFn):
+    """All of one video's parts in (info, chunks, window scores, dead letters); its files out.
+
+    Yields the video's segment and track rows (for the run-level tables), or a dead letter when a part
+    failed or is missing (then nothing of the video is written but its dead letter).
+    """
+
+    def __init__(self, output: str, classes: list[str], model_id: str, options: LabelOptions,
+                 fingerprints: dict[str, str], work_root: str | None) -> None:
+        self._output = output
+        self._classes = classes
+        self._model_id = model_id
+        self._options = options
+        self._fingerprints = fingerprints
+        self._work_root = work_root
+
+    def process(self, item):
+        key, parts = item
+        videos, chunks, scored, errors = (list(parts[n]) for n in ("videos", "chunks", "windows", "errors"))
+        if errors or not videos:
+            errs = sorted(errors, key=lambda e: (e["chunk"] is not None, e["chunk"] or 0))
+            first = errs[0] if errs else {"uri": key, "stage": "internal", "reason": "no video record"}
+            reason = first["reason"] if len(errs) <= 1 else f"{first['reason']} (and {len(errs) - 1} more)"
+            yield beam.pvalue.TaggedOutput("errors", {"uri": first["uri"], "video": key, "stage": first["stage"],
+                                                      "reason": reason})
+            return
+        video = videos[0]
+        if len(chunks) != video["chunks"]:
+            yield beam.pvalue.TaggedOutput("errors", {"uri": video["uri"], "video": key, "stage": "internal",
+                                                      "reason": f"{len(chunks)} of {video['chunks']} chunks arrived"})
+            return
+        yield from self._finish(key, video, chunks, scored)
+
+    def _finish(self, key: str, video: dict[str, Any], chunks: list[dict[str, Any]], scored: list[tuple]):
+        from poseact import report  # noqa: PLC0415
+
+        mapping = lecture.stitch(chunks)
+        per_person: dict[int, list[segments.Window]] = {}
+        for chunk, track, start_s, end_s, probs in sorted(scored):
+            person = mapping[(chunk, track)]
+            per_person.setdefault(person, []).append(segments.Window(start_s, end_s, tuple(probs)))
+        segs: list[segments.Segment] = []
+        for person in sorted(per_person):
+            segs += segments.to_segments(person, per_person[person], self._classes, smooth=self._options.smooth,
+                                         threshold=self._options.threshold, min_segment_s=self._options.min_segment_s)
+        tracks = lecture.merge_track_stats(chunks, mapping)
+        info = VideoInfo(**video["info"])
+        people = [n for c in sorted(chunks, key=lambda c: c["index"]) for n in c["people_per_frame"]]
+        seg_rows = [{"video": video["uri"], "person": s.person, "start_s": s.start_s, "end_s": s.end_s,
+                     "action": s.action, "confidence": s.confidence, "model": self._model_id} for s in segs]
+        track_rows = [{"video": video["uri"], "person": t["person"], "first_s": t["first_s"], "last_s": t["last_s"],
+                       "frames_seen": t["frames"], **{k: t[k] for k in TRACK_COLUMNS[5:]}} for t in tracks]
+        folder = storage.join(self._output, LECTURES, key)
+        storage.makedirs(folder)
+        write_table(storage.join(folder, "segments.parquet"), seg_rows, SEGMENT_COLUMNS)
+        write_table(storage.join(folder, "tracks.parquet"), track_rows, TRACK_COLUMNS)
+        duration = info.duration_s or (max((s.end_s for s in segs), default=0.0))
+        report.plot_timeline(segs, self._classes, duration, storage.join(folder, "timeline.png"),
+                             title=os.path.basename(video["uri"]))
+        summary = {
+            "video": video["uri"], "key": key, "model": self._model_id, "classes": self._classes,
+            "duration_s": round(info.duration_s, 3), "width": info.width, "height": info.height, "fps": info.fps,
+            "chunks": len(chunks), "persons": len(tracks), "frames": len(people),
+            "people_per_frame": _people_stats(people),
+            "per_person": segments.person_summary(segs, self._classes),
+            "segments": len(segs), "options": json.loads(json.dumps(dataclasses.asdict(self._options), default=str)),
+        }
+        sinks.write_json(storage.join(folder, "summary.json"), summary)
+        if self._options.overlay and self._work_root:
+            from poseact import overlay  # noqa: PLC0415
+
+            work = storage.join(self._work_root, key)
+            overlay.render(video["uri"], info, work, mapping, segs, self._options.windows.fps,
+                           storage.join(folder, "overlay.mp4"))
+            fs, path = storage.filesystem(work)
+            fs.rm(path, recursive=True)
+        sinks.write_json(storage.join(folder, DONE), {"fingerprint": self._fingerprints.get(video["uri"], ""),
+                                                      "video": video["uri"]})
+        yield {"video": video["uri"], "key": key, "persons": len(tracks), "segments": len(segs),
+               "duration_s": round(info.duration_s, 3), "frames": len(people)}
+
+
+def _people_stats(people: list[int]) -> dict[str, Any]:
+    if not people:
+        return {"mean": 0.0, "max": 0, "histogram": {}}
+    counts = np.bincount(np.asarray(people))
+    return {"mean": round(float(np.mean(people)), 3), "max": int(max(people)),
+            "histogram": {str(i): int(c) for i, c in enumerate(counts) if c}}
+
+
+def write_table(uri: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    """Rows as a Parquet file with a fixed column order (atomic; same rows give the same bytes)."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    table = pa.table({c: [r[c] for r in rows] for c in columns}, schema=_arrow_schema(columns))
+    fd, tmp = tempfile.mkstemp(suffix=".parquet", prefix="poseact-")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        storage.upload_atomic(tmp, uri)
+    finally:
+        os.unlink(tmp)
+
+
+def _arrow_schema(columns: tuple[str, ...]):
+    import pyarrow as pa  # noqa: PLC0415
+
+    types = {"video": pa.string(), "person": pa.int64(), "action": pa.string(), "model": pa.string(),
+             "frames_seen": pa.int64()}
+    return pa.schema([(c, types.get(c, pa.float64())) for c in columns])
+
+
+class LabelVideos(beam.PTransform):
+    """Video URIs in; per video, written outputs. Returns `{"videos": rows, "errors": dead letters}`."""
+
+    def __init__(self, model_dir: str, model_path: str, model_spec: str, output: str, classes: list[str],
+                 model_id: str, options: LabelOptions, fingerprints: dict[str, str],
+                 progress_dir: str | None) -> None:
+        super().__init__()
+        self._args = (model_dir, model_path, model_spec, output, classes, model_id, options, fingerprints, progress_dir)
+
+    def expand(self, uris):
+        model_dir, model_path, model_spec, output, classes, model_id, options, fingerprints, progress_dir = self._args
+        work_root = storage.join(output, ".work") if options.overlay else None
+        planned = uris | "Plan" >> beam.ParDo(PlanChunksFn(options, progress_dir)).with_outputs(
+            "videos", "errors", main="chunks")
+        posed = (
+            planned.chunks
+            | "SpreadChunks" >> beam.Reshuffle()
+            | "Pose" >> beam.ParDo(ChunkPoseFn(model_path, model_spec, options, work_root, progress_dir)).with_outputs(
+                "chunks", "errors", main="windows")
+        )
+        scores = (
+            posed.windows
+            | "Classify" >> RunInference(KeyedModelHandler(PoseModelHandler(model_dir)))
+            | "ByVideo" >> beam.Map(lambda kv: (kv[0][0], (*kv[0][1:], [round(float(p), 5) for p in kv[1].inference])))
+        )
+        errors = (planned.errors, posed.errors) | "AllErrors" >> beam.Flatten()
+        finished = (
+            {"videos": planned.videos, "chunks": posed.chunks, "windows": scores, "errors": errors}
+            | "JoinByVideo" >> beam.CoGroupByKey()
+            | "Finish" >> beam.ParDo(FinishVideoFn(output, classes, model_id, options, fingerprints, work_root))
+            .with_outputs("errors", main="videos")
+        )
+        return {"videos": finished.videos, "errors": finished.errors}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Flags of `poseact label` (everything else goes to Beam's PipelineOptions)."""
+    parser = argparse.ArgumentParser(prog="poseact label", description=__doc__.split("\n")[1])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", help="glob, folder, list file (.txt/.csv/.jsonl) or video; local, gs://, s3://")
+    source.add_argument("--watch", help="keep labelling new videos that land under this prefix")
+    parser.add_argument("--model", required=True, help="model folder written by `poseact train`")
+    parser.add_argument("--output", required=True, help="output folder (local path, gs://, s3://, ...)")
+    parser.add_argument("--pose-model", default="full", help="lite, full, heavy, a .task path or a URL")
+    parser.add_argument("--chunk-seconds", type=float, default=60.0, help="video seconds per parallel chunk")
+    parser.add_argument("--stride", type=float, default=1.0, help="seconds between window starts")
+    parser.add_argument("--min-detected", type=float, default=0.5, help="least fraction of a window's frames with the person")
+    parser.add_argument("--smooth", type=int, default=3, help="windows in the moving average of class scores")
+    parser.add_argument("--threshold", type=float, default=0.5, help="below this smoothed score the label is 'unknown'")
+    parser.add_argument("--min-segment", type=float, default=0.0, help="shorter segments merge into a neighbour (s)")
+    parser.add_argument("--grid", default="2x2", help="detection tiles COLSxROWS (1x1: whole frame only)")
+    parser.add_argument("--detect-every", type=float, default=2.0, help="seconds between person-detection passes")
+    parser.add_argument("--max-people", type=int, default=16, help="most people tracked at once")
+    parser.add_argument("--max-duration", type=float, default=6 * 3600.0, help="reject longer videos (s)")
+    parser.add_argument("--overlay", action="store_true", help="also write an annotated overlay.mp4 per video")
+    parser.add_argument("--force", action="store_true", help="relabel videos already done with the same options")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar for local runs")
+    parser.add_argument("--poll", type=float, default=10.0, help="watch mode: seconds between listings")
+    parser.add_argument("--max-idle", type=float, default=0.0, help="watch mode: stop after this many idle seconds (0: never)")
+    return parser
+
+
+def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
+    try:
+        cols, rows = (int(v) for v in args.grid.lower().split("x"))
+    except ValueError as err:
+        raise ValueError(f"--grid must look like 2x2, got {args.grid!r}") from err
+    fps = card.get("fps")
+    if not fps:
+        raise ValueError("the model card has no fps: retrain with shards extracted at a fixed --fps")
+    return LabelOptions(
+        chunk_s=args.chunk_seconds,
+        people=PeopleConfig(grid=(cols, rows), detect_every_s=args.detect_every, max_people=args.max_people),
+        windows=lecture.WindowConfig(fps=float(fps), max_frames=int(card["max_frames"]), stride_s=args.stride,
+                                     min_detected=args.min_detected),
+        smooth=args.smooth, threshold=args.threshold, min_segment_s=args.min_segment, overlay=args.overlay,
+        limits=VideoLimits(max_duration_s=args.max_duration),
+    )
+
+
+def _model_id(model_dir: str, card: dict[str, Any]) -> str:
+    digest = hashlib.sha256(storage.read_bytes(storage.join(model_dir, export.KERAS_FILE))).hexdigest()
+    return f"{card.get('model', 'model')}@{digest[:12]}"
+
+
+def _read_card(model_dir: str) -> dict[str, Any]:
+    uri = storage.join(model_dir, export.CARD)
+    if not storage.exists(uri):
+        raise ValueError(f"{model_dir!r} is not a model folder: no {export.CARD} (make one with `poseact train`)")
+    card = json.loads(storage.read_bytes(uri))
+    export.check_compatible(card)
+    return card
+
+
+def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str]) -> dict[str, Any]:
+    """Label `uris` (skipping finished ones unless --force) and rewrite the run-level tables."""
+    card = _read_card(args.model)
+    classes = list(card["classes"])
+    model_id = _model_id(args.model, card)
+    options = _options(args, card)
+    pose = pose_model.resolve(args.pose_model)
+    fingerprints = {u: fingerprint(u, model_id, pose.sha256, options) for u in uris}
+    todo = [u for u in uris if args.force or not is_done(args.output, video_key(u), fingerprints[u])]
+    skipped = len(uris) - len(todo)
+    if skipped:
+        _LOG.info("skipping %d video(s) already labelled with this model and these options (--force relabels)", skipped)
+    storage.makedirs(args.output)
+    beam_options = PipelineOptions(beam_args)
+    beam_options.view_as(SetupOptions).save_main_session = False
+    runner = beam_options.view_as(StandardOptions).runner
+    local = runner in LOCAL_RUNNERS or str(runner).endswith("DaskRunner")
+    errors_uri = storage.join(args.output, "errors.jsonl")
+    started = time.time()
+    marks: list[dict[str, Any]] = []
+    metrics: dict[str, Any] = {}
+    if todo:
+        with tempfile.TemporaryDirectory(prefix="poseact-progress-") as progress_dir:
+            with progress.ProgressBar(progress_dir, 0, "label", enabled=local and not args.no_progress,
+                                      unit="chunk"):
+                pipeline = beam.Pipeline(options=beam_options)
+                out = (pipeline | "Videos" >> beam.Create(todo)
+                       | "Label" >> LabelVideos(args.model, str(pose.path), args.pose_model, args.output, classes,
+                                                model_id, options, fingerprints, progress_dir if local else None))
+                _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(errors_uri, "uri")
+                result = pipeline.run()
+                result.wait_until_finish()
+                metrics = _inference_metrics(result)
+            marks = progress.read_marks(progress_dir) if local else []
+    else:
+        storage.write_atomic(errors_uri, b"")  # nothing ran: no dead letters
+    wall = time.time() - started
+    tables = write_run_tables(args.output)
+    failed = [json.loads(line) for line in storage.read_bytes(errors_uri).decode().splitlines() if line.strip()]
+    run = _run_summary(uris, todo, skipped, failed, tables, marks, metrics, wall, runner)
+    sinks.write_json(storage.join(args.output, "run.json"), run)
+    return run
+
+
+def _inference_metrics(result) -> dict[str, Any]:
+    """Classification time from RunInference's own metrics (summed over batches), when the runner has them."""
+    from apache_beam.metrics.metric import MetricsFilter  # noqa: PLC0415
+
+    try:
+        found = result.metrics().query(MetricsFilter().with_name("inference_batch_latency_micro_secs"))
+        dists = found.get("distributions", [])
+        total_us = sum(d.committed.sum for d in dists if d.committed is not None)
+        count = sum(d.committed.count for d in dists if d.committed is not None)
+        return {"classify_seconds": round(total_us / 1e6, 3), "batches": int(count)}
+    except Exception as err:  # noqa: BLE001 (metrics are optional: some runners do not report them)
+        _LOG.info("no inference metrics from this runner: %s", err)
+        return {}
+
+
+def _run_summary(uris, todo, skipped, failed, tables, marks, metrics, wall, runner) -> dict[str, Any]:
+    stage = {"decode": 0.0, "detect": 0.0, "pose": 0.0}
+    video_s = 0.0
+    for mark in marks:
+        if "seconds" in mark:
+            for k in stage:
+                stage[k] += mark["seconds"].get(k, 0.0)
+            video_s += mark.get("video_s", 0.0)
+    if metrics.get("classify_seconds") is not None:
+        stage["classify"] = metrics["classify_seconds"]
+    total = sum(stage.values())
+    steady = progress.steady_state([m for m in marks if "seconds" in m])
+    return {
+        "videos_in": len(uris), "videos_skipped": skipped, "videos_labelled": len(todo) - len(failed),
+        "videos_failed": len(failed), "segments_total": tables["segments"], "persons_total": tables["tracks"],
+        "run": {
+            "runner": str(runner or "DirectRunner"), "wall_seconds": round(wall, 3),
+            "video_seconds": round(video_s, 3),
+            "realtime_factor": round(video_s / wall, 3) if wall and video_s else None,
+            "steady_realtime_factor": round(video_s / steady["seconds"], 3) if steady["seconds"] else None,
+            "stage_seconds": {k: round(v, 3) for k, v in stage.items()},
+            "stage_share": {k: round(v / total, 3) for k, v in stage.items()} if total else {},
+            "chunks_per_worker": steady["items_per_worker"],
+        },
+    }
+
+
+def write_run_tables(output: str) -> dict[str, int]:
+    """Concatenate every finished video's tables in OUT into `segments.parquet/.csv` and `tracks.parquet`."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    root = storage.join(output, LECTURES)
+    done = sorted(u for u in (storage.list_files(root) if storage.exists(root) else []) if u.endswith("/" + DONE))
+    counts = {}
+    for name, columns in (("segments", SEGMENT_COLUMNS), ("tracks", TRACK_COLUMNS)):
+        parts = []
+        for marker in done:
+            folder = marker[: -len(DONE) - 1]
+            with storage.local_copy(storage.join(folder, f"{name}.parquet")) as path:
+                parts.append(pq.read_table(path))
+        table = pa.concat_tables(parts) if parts else _arrow_schema(columns).empty_table()
+        table = table.sort_by([("video", "ascending"), ("person", "ascending"),
+                               ("start_s" if name == "segments" else "first_s", "ascending")])
+        counts[name] = table.num_rows
+        fd, tmp = tempfile.mkstemp(suffix=".tmp", prefix="poseact-")
+        os.close(fd)
+        try:
+            pq.write_table(table, tmp)
+            storage.upload_atomic(tmp, storage.join(output, f"{name}.parquet"))
+            if name == "segments":
+                pacsv.write_csv(table, tmp)
+                storage.upload_atomic(tmp, storage.join(output, "segments.csv"))
+        finally:
+            os.unlink(tmp)
+    return counts
+
+
+def watch(args: argparse.Namespace, beam_args: list[str]) -> dict[str, Any]:
+    """Label new videos under `args.watch` as they land, until a signal or `--max-idle` seconds idle.
+
+    Each poll lists the prefix; a video is taken once its size is the same in two polls (still being
+    copied otherwise) and it is not done yet; the new ones run as one batch job. Why a loop of batch jobs
+    rather than a streaming pipeline: Beam's `MatchContinuously` on the DirectRunner either ends at once
+    (deduplicating mode) or re-emits every file each poll, and the per-video join would need streaming
+    windows and triggers; batch jobs per poll give the same outputs as `--input` and resume for free.
+    """
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    sizes: dict[str, int] = {}
+    attempted: set[str] = set()
+    last_work = time.time()
+    runs: list[dict[str, Any]] = []
+    try:
+        while not stop.is_set():
+            ready = []
+            for uri in _list_videos(args.watch):
+                size = _size(uri)
+                if size > 0 and sizes.get(uri) == size and uri not in attempted:
+                    ready.append(uri)
+                sizes[uri] = size
+            if ready:
+                _LOG.info("watch: %d new video(s)", len(ready))
+                runs.append(label_batch(args, beam_args, ready))
+                attempted.update(ready)
+                last_work = time.time()
+            elif args.max_idle and time.time() - last_work > args.max_idle:
+                _LOG.info("watch: idle for %.0f s, stopping", args.max_idle)
+                break
+            stop.wait(args.poll)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return {"batches": len(runs), "videos_labelled": sum(r["videos_labelled"] for r in runs),
+            "videos_failed": sum(r["videos_failed"] for r in runs), "videos_skipped": sum(r["videos_skipped"] for r in runs)}
+
+
+def _list_videos(prefix: str) -> list[str]:
+    if not storage.exists(prefix):
+        return []
+    return [u for u in storage.list_files(prefix) if u.lower().endswith(VIDEO_EXTENSIONS)]
+
+
+def _size(uri: str) -> int:
+    try:
+        fs, path = storage.filesystem(uri)
+        return int(fs.size(path))
+    except (OSError, ValueError):
+        return -1
+
+
+def run(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run `poseact label`; returns the run summary (also written to `OUTPUT/run.json`).
+
+    Raises:
+        poseact.manifest.ManifestError: The input list is unusable (before any work starts).
+        ValueError: A bad flag or an unusable model folder.
+    """
+    args, beam_args = build_parser().parse_known_args(argv)
+    if args.watch:
+        return watch(args, beam_args)
+    return label_batch(args, beam_args, read_uris(args.input))

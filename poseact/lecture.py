@@ -1,0 +1,267 @@
+"""Labelling long videos, one time chunk at a time: pose everyone, cut windows, stitch ids across chunks.
+
+Memory stays bounded by the chunk length: a chunk keeps its own frames' landmarks only; what crosses
+chunk boundaries is small (boxes in the overlap, per-window class scores, per-track counts).
+
+Chunk k owns `[start, end)` and reads to `end + overlap`, where the overlap is at least one classification
+window long. So every window that starts in the owned span is whole inside the chunk, and chunks k and
+k+1 both see the frames of `[end_k, read_end_k)`: person tracks are matched there (`stitch`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from poseact.landmarks import NUM_LANDMARKS
+from poseact.normalize import normalize
+from poseact.people import Observation, PeopleConfig, PeoplePoser, iou
+from poseact.video import Chunk, VideoInfo, VideoLimits, iter_frames
+
+
+@dataclasses.dataclass(frozen=True)
+class WindowConfig:
+    """Sliding classification windows.
+
+    Attributes:
+        fps: Frames per second the model was trained at (frames are sampled at this rate).
+        max_frames: Frames per window (the model's input length).
+        stride_s: Seconds between window starts.
+        min_detected: Least fraction of a window's frames in which the person must be found.
+    """
+
+    fps: float
+    max_frames: int
+    stride_s: float = 1.0
+    min_detected: float = 0.5
+
+    @property
+    def window_s(self) -> float:
+        """Length of a window in seconds."""
+        return self.max_frames / self.fps
+
+    @property
+    def overlap_s(self) -> float:
+        """How far a chunk must read past its owned span: one window plus a second for matching."""
+        return self.window_s + 1.0
+
+
+@dataclasses.dataclass
+class ChunkPose:
+    """Everyone's landmarks over the sampled frames of one chunk.
+
+    Attributes:
+        chunk: The chunk.
+        times_ms: (F,) frame times.
+        tracks: Local track id -> (landmarks (F, 33, 5) normalised to the frame, detected (F,) bool,
+            boxes (F, 4) pixels).
+        width: Frame width.
+        height: Frame height.
+        seconds: Time spent per stage: decode, detect, pose.
+        people_per_frame: (F,) people found in each frame.
+    """
+
+    chunk: Chunk
+    times_ms: np.ndarray
+    tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    width: int
+    height: int
+    seconds: dict[str, float]
+    people_per_frame: np.ndarray
+
+
+def pose_chunk(
+    path: str, info: VideoInfo, chunk: Chunk, fps: float, model_buffer: bytes, people: PeopleConfig,
+    limits: VideoLimits,
+) -> ChunkPose:
+    """Decode one chunk at `fps` and pose everyone in it.
+
+    Raises:
+        poseact.errors.ClipError: The video cannot be decoded.
+    """
+    times: list[float] = []
+    seen: list[list[Observation]] = []
+    decode_s = 0.0
+    frames = iter_frames(path, fps, limits, info=info, span_ms=(1000 * chunk.start_s, 1000 * chunk.read_end_s))
+    with PeoplePoser(model_buffer, people) as poser:
+        while True:
+            start = time.perf_counter()
+            frame = next(frames, None)
+            decode_s += time.perf_counter() - start
+            if frame is None:
+                break
+            times.append(frame.timestamp_ms)
+            seen.append(poser.process(frame.rgb, frame.timestamp_ms))
+        seconds = {"decode": decode_s, "detect": poser.detection_seconds, "pose": poser.pose_seconds}
+    count = len(times)
+    tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for index, observations in enumerate(seen):
+        for obs in observations:
+            if obs.track not in tracks:
+                tracks[obs.track] = (np.zeros((count, NUM_LANDMARKS, 5), np.float32), np.zeros(count, bool),
+                                     np.zeros((count, 4), np.float32))
+            landmarks, detected, boxes = tracks[obs.track]
+            landmarks[index], detected[index], boxes[index] = obs.landmarks, True, obs.box
+    return ChunkPose(chunk, np.asarray(times, np.float64), dict(sorted(tracks.items())), info.width, info.height,
+                     seconds, np.asarray([len(s) for s in seen], np.int64))
+
+
+@dataclasses.dataclass(frozen=True)
+class WindowInput:
+    """One model input: a person's normalised window.
+
+    Attributes:
+        track: Local track id.
+        start_s: Time of the first frame.
+        end_s: Time of the last frame plus one frame interval.
+        pose: (max_frames, 24, 3) float32.
+        frame_mask: (max_frames,) int64.
+    """
+
+    track: int
+    start_s: float
+    end_s: float
+    pose: np.ndarray
+    frame_mask: np.ndarray
+
+
+def window_starts(times_ms: np.ndarray, chunk: Chunk, config: WindowConfig) -> list[int]:
+    """Frame indices where windows start: the first frame at or after each multiple of the stride (a grid
+    anchored at time 0, so neighbouring chunks agree) inside the chunk's owned span, with a whole window of
+    frames after it (at the video's end, half a window is enough)."""
+    stride_ms = 1000.0 * config.stride_s
+    last_chunk = math.isinf(chunk.read_end_s)
+    least = config.max_frames if not last_chunk else max(2, config.max_frames // 2)
+    starts, previous_slot = [], None
+    for i, t in enumerate(times_ms):
+        slot = math.floor(t / stride_ms + 1e-6)
+        if slot == previous_slot:
+            continue
+        previous_slot = slot
+        if not (1000 * chunk.start_s <= t < 1000 * chunk.end_s):
+            continue
+        if len(times_ms) - i < least:
+            break
+        starts.append(i)
+    return starts
+
+
+def windows(pose: ChunkPose, config: WindowConfig) -> Iterator[WindowInput]:
+    """Every person's windows that start in the chunk's owned span, normalised like the training data.
+
+    Windows where the person is found in fewer than `min_detected` of the frames are skipped (they are not
+    in view then; the segments show a gap).
+    """
+    aspect = pose.width / pose.height
+    step_s = 1.0 / config.fps
+    for start in window_starts(pose.times_ms, pose.chunk, config):
+        stop = min(start + config.max_frames, len(pose.times_ms))
+        for track, (landmarks, detected, _) in pose.tracks.items():
+            found = detected[start:stop]
+            if found.sum() < config.min_detected * (stop - start):
+                continue
+            try:
+                x, mask = normalize(landmarks[start:stop], found, aspect=aspect, max_frames=config.max_frames)
+            except ValueError:
+                continue  # degenerate pose (zero shoulder width): nothing to classify
+            yield WindowInput(track, round(pose.times_ms[start] / 1000.0, 3),
+                              round(pose.times_ms[stop - 1] / 1000.0 + step_s, 3), x, mask)
+
+
+def boundary_boxes(pose: ChunkPose, config: WindowConfig) -> dict[str, dict[int, dict[int, list[float]]]]:
+    """Boxes per local track and frame time (ms, rounded) where this chunk overlaps its neighbours:
+    `head` (the first `overlap_s`, seen by the previous chunk too) and `tail` (after the owned span)."""
+    head_end = 1000.0 * (pose.chunk.start_s + config.overlap_s)
+    out: dict[str, dict[int, dict[int, list[float]]]] = {"head": {}, "tail": {}}
+    for track, (_, detected, boxes) in pose.tracks.items():
+        for i, t in enumerate(pose.times_ms):
+            if not detected[i]:
+                continue
+            for part, inside in (("head", pose.chunk.index > 0 and t < head_end), ("tail", t >= 1000 * pose.chunk.end_s)):
+                if inside:
+                    out[part].setdefault(track, {})[int(round(t))] = [round(float(v), 2) for v in boxes[i]]
+    return out
+
+
+def track_stats(pose: ChunkPose) -> dict[int, dict[str, Any]]:
+    """Per local track, over the owned span only (so chunks never count a frame twice): first and last
+    time seen, frames seen, and the sum of its boxes (for the mean box)."""
+    owned = (pose.times_ms >= 1000 * pose.chunk.start_s) & (pose.times_ms < 1000 * pose.chunk.end_s)
+    out = {}
+    for track, (_, detected, boxes) in pose.tracks.items():
+        seen = detected & owned
+        if not seen.any():
+            continue
+        times = pose.times_ms[seen]
+        out[track] = {"first_s": round(float(times[0]) / 1000, 3), "last_s": round(float(times[-1]) / 1000, 3),
+                      "frames": int(seen.sum()), "box_sum": [float(v) for v in boxes[seen].sum(axis=0)]}
+    return out
+
+
+def stitch(chunks: Sequence[dict[str, Any]], min_iou: float = 0.3, min_common: int = 3) -> dict[tuple[int, int], int]:
+    """Global person ids for every (chunk index, local track) of one video.
+
+    Args:
+        chunks: Per chunk: `index`, `tracks` (local ids that appear anywhere in the chunk), and
+            `boundary` (`boundary_boxes`).
+        min_iou: Least mean IoU over the shared frames for two tracks to be the same person.
+        min_common: Least number of shared frames in which both tracks were found.
+
+    Returns:
+        (chunk index, local id) -> person id; ids count up from 0 in order of first appearance (chunk
+        order, then local id order).
+    """
+    from scipy.optimize import linear_sum_assignment  # noqa: PLC0415
+
+    ordered = sorted(chunks, key=lambda c: c["index"])
+    mapping: dict[tuple[int, int], int] = {}
+    next_id = 0
+    previous = None
+    for chunk in ordered:
+        inherited: dict[int, int] = {}
+        if previous is not None and previous["index"] == chunk["index"] - 1:
+            tail, head = previous["boundary"]["tail"], chunk["boundary"]["head"]
+            left, right = sorted(tail), sorted(head)
+            cost = np.ones((len(left), len(right)))
+            for a, la in enumerate(left):
+                for b, rb in enumerate(right):
+                    common = sorted(set(tail[la]) & set(head[rb]))
+                    if len(common) >= min_common:
+                        cost[a, b] = 1.0 - float(np.mean([iou(np.array(tail[la][t]), np.array(head[rb][t])) for t in common]))
+            if left and right:
+                for a, b in zip(*linear_sum_assignment(cost)):
+                    if 1.0 - cost[a, b] >= min_iou:
+                        inherited[right[b]] = mapping[(previous["index"], left[a])]
+        for local in sorted(chunk["tracks"]):
+            if local in inherited:
+                mapping[(chunk["index"], local)] = inherited[local]
+            else:
+                mapping[(chunk["index"], local)] = next_id
+                next_id += 1
+        previous = chunk
+    return mapping
+
+
+def merge_track_stats(chunks: Sequence[dict[str, Any]], mapping: dict[tuple[int, int], int]) -> list[dict[str, Any]]:
+    """One row per person: first and last seen, frames seen, mean box (pixels), from per-chunk `track_stats`."""
+    rows: dict[int, dict[str, Any]] = {}
+    for chunk in sorted(chunks, key=lambda c: c["index"]):
+        for local, stats in sorted(chunk["stats"].items(), key=lambda kv: int(kv[0])):
+            person = mapping[(chunk["index"], int(local))]
+            row = rows.setdefault(person, {"person": person, "first_s": stats["first_s"], "last_s": stats["last_s"],
+                                           "frames": 0, "box_sum": np.zeros(4)})
+            row["first_s"] = min(row["first_s"], stats["first_s"])
+            row["last_s"] = max(row["last_s"], stats["last_s"])
+            row["frames"] += stats["frames"]
+            row["box_sum"] = row["box_sum"] + np.asarray(stats["box_sum"])
+    out = []
+    for person in sorted(rows):
+        row = rows[person]
+        mean = row.pop("box_sum") / max(row["frames"], 1)
+        out.append({**row, **{k: round(float(v), 1) for k, v in zip(("box_x0", "box_y0", "box_x1", "box_y1"), mean)}})
+    return out

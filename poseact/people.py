@@ -1,0 +1,364 @@
+"""Several people per frame: find them on overlapping tiles, then pose each one on its own crop.
+
+Why tiles: MediaPipe's pose detector looks at the whole frame shrunk to 224 x 224 and is known to miss
+small and far people (`num_poses` does not help). On a 1280x720 frame of four seated people it found one
+of them on the whole frame and all four on a 2 x 2 grid of overlapping tiles (README, labelling).
+
+How (per chunk of video, `PeoplePoser.process` once per sampled frame):
+1. Every `detect_every_s` (and on the first frame) an IMAGE-mode landmarker runs on the whole frame and
+   on each tile; each pose found gives a person box (from its visible upper-body landmarks, in pixels).
+   Duplicates (the same person seen in two tiles) are merged by overlap.
+2. Boxes are matched to the current tracks by IoU with the Hungarian solver
+   (`scipy.optimize.linear_sum_assignment`); unmatched boxes start new tracks.
+3. Every frame, each track runs its own VIDEO-mode landmarker (num_poses=1) on a crop around its box.
+   That is MediaPipe's fast path (it tracks the person from frame to frame instead of re-detecting), and
+   a crop makes a small person large. Landmarks are mapped back to whole-frame coordinates.
+4. A track that its landmarker has not found for `max_missing_s` ends; a track that overlaps an older
+   one too much (two tracks on the same person) ends too.
+
+The tracker is this module's own small matching loop on top of scipy's assignment solver: the detector
+runs rarely and the landmarker itself carries each person between detections, so a motion-model tracker
+(norfair, SORT) would have nothing to predict between our sparse detections.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+# Landmarks 0-24 (face, arms, hips): the part of a seated person a classroom camera sees. Legs are left
+# out of boxes because MediaPipe guesses them below the desk.
+_BOX_LANDMARKS = slice(0, 25)
+_VISIBLE = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class PeopleConfig:
+    """How people are found and followed.
+
+    Attributes:
+        grid: Detection tiles as (columns, rows); (1, 1) means the whole frame only.
+        tile_overlap: Each tile grows by this fraction of a tile on every inner side, so a person cut by a
+            tile border is whole in one of the tiles.
+        whole_frame: Also detect on the whole frame (finds large, near people that tiles cut apart).
+        poses_per_tile: `num_poses` of the detection landmarker.
+        detect_every_s: Seconds between detection passes (new people appear at most this late).
+        crop_margin: The pose crop is the person box grown by this fraction of its size on each side.
+        match_iou: Least IoU for a detection to continue a track.
+        duplicate_iou: Tracks overlapping more than this are the same person; the younger one ends.
+        max_missing_s: A track its landmarker has not found for this long ends.
+        reuse_s: A new person whose box overlaps (`match_iou`) where a track ended less than this long ago
+            gets that track's id back (students stay in their seats; MediaPipe loses them now and then).
+        max_people: Most tracks at once.
+        min_detection_confidence: Person detector threshold.
+        min_presence_confidence: Landmark presence threshold.
+        min_tracking_confidence: Below this, a landmarker re-runs its own detector on its crop.
+    """
+
+    grid: tuple[int, int] = (2, 2)
+    tile_overlap: float = 0.25
+    whole_frame: bool = True
+    poses_per_tile: int = 2
+    detect_every_s: float = 2.0
+    crop_margin: float = 0.35
+    match_iou: float = 0.2
+    duplicate_iou: float = 0.5
+    max_missing_s: float = 1.0
+    reuse_s: float = 30.0
+    max_people: int = 16
+    min_detection_confidence: float = 0.5
+    min_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class Observation:
+    """One person in one frame.
+
+    Attributes:
+        track: Track id, local to the `PeoplePoser` (one chunk); ids count up from 0 in order of appearance.
+        box: (4,) x0, y0, x1, y1 in pixels of the whole frame.
+        landmarks: (33, 5) x, y (normalised to the whole frame), z, visibility, presence.
+    """
+
+    track: int
+    box: np.ndarray
+    landmarks: np.ndarray
+
+
+def tiles(width: int, height: int, grid: tuple[int, int], overlap: float) -> list[tuple[int, int, int, int]]:
+    """Pixel rectangles (x0, y0, x1, y1) of a grid of overlapping tiles, row by row."""
+    cols, rows = grid
+    if cols < 1 or rows < 1:
+        raise ValueError(f"grid must be at least 1 x 1, got {grid}")
+    tw, th = width / cols, height / rows
+    out = []
+    for r in range(rows):
+        for c in range(cols):
+            x0 = max(0.0, (c - overlap) * tw) if c else 0.0
+            x1 = min(float(width), (c + 1 + overlap) * tw) if c < cols - 1 else float(width)
+            y0 = max(0.0, (r - overlap) * th) if r else 0.0
+            y1 = min(float(height), (r + 1 + overlap) * th) if r < rows - 1 else float(height)
+            out.append((int(x0), int(y0), int(round(x1)), int(round(y1))))
+    return out
+
+
+def landmark_box(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Pixel box of the visible upper-body landmarks (all upper-body ones when few are visible)."""
+    upper = landmarks[_BOX_LANDMARKS]
+    visible = upper[upper[:, 3] >= _VISIBLE]
+    points = visible if len(visible) >= 3 else upper
+    xy = points[:, :2] * np.array([width, height], np.float32)
+    x0, y0 = np.clip(xy.min(axis=0), 0, [width, height])
+    x1, y1 = np.clip(xy.max(axis=0), 0, [width, height])
+    return np.array([x0, y0, x1, y1], np.float32)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two boxes (x0, y0, x1, y1)."""
+    inter = _intersection(a, b)
+    union = _area(a) + _area(b) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _area(box: np.ndarray) -> float:
+    return float(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1]))
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return float(max(0.0, w) * max(0.0, h))
+
+
+def merge_detections(boxes: list[np.ndarray], scores: list[float], iou_max: float = 0.4,
+                     contain_max: float = 0.7) -> list[int]:
+    """Indices of the boxes kept after dropping duplicates, best score first.
+
+    A box is a duplicate of a kept one when their IoU exceeds `iou_max`, or when most of the smaller box
+    (`contain_max` of its area) lies inside the other: a tile that cuts a person finds a part of them.
+    """
+    order = sorted(range(len(boxes)), key=lambda i: (-scores[i], i))
+    kept: list[int] = []
+    for i in order:
+        duplicate = False
+        for k in kept:
+            inter = _intersection(boxes[i], boxes[k])
+            smaller = min(_area(boxes[i]), _area(boxes[k]))
+            if iou(boxes[i], boxes[k]) > iou_max or (smaller > 0 and inter / smaller > contain_max):
+                duplicate = True
+                break
+        if not duplicate:
+            kept.append(i)
+    return kept
+
+
+def match(track_boxes: list[np.ndarray], boxes: list[np.ndarray], min_iou: float) -> list[tuple[int, int]]:
+    """Pairs (track index, box index) that maximise total IoU, each with IoU >= `min_iou`."""
+    if not track_boxes or not boxes:
+        return []
+    from scipy.optimize import linear_sum_assignment  # noqa: PLC0415
+
+    cost = np.array([[1.0 - iou(t, b) for b in boxes] for t in track_boxes])
+    rows, cols = linear_sum_assignment(cost)
+    return [(int(r), int(c)) for r, c in zip(rows, cols) if 1.0 - cost[r, c] >= min_iou]
+
+
+def crop_box(box: np.ndarray, margin: float, width: int, height: int) -> tuple[int, int, int, int]:
+    """The pose crop around a person box: grown by `margin` of its size (its larger side, so it is about
+    square) on each side and clipped to the frame."""
+    cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+    side = max(box[2] - box[0], box[3] - box[1], 8.0) * (1.0 + 2.0 * margin)
+    x0, y0 = int(max(0.0, cx - side / 2)), int(max(0.0, cy - side / 2))
+    x1, y1 = int(min(float(width), cx + side / 2)), int(min(float(height), cy + side / 2))
+    return x0, y0, max(x1, x0 + 2), max(y1, y0 + 2)
+
+
+@dataclasses.dataclass
+class _Track:
+    ident: int
+    box: np.ndarray
+    crop: tuple[int, int, int, int]
+    landmarker: object
+    last_seen_ms: float
+
+
+class PeoplePoser:
+    """Finds, follows and poses every person over consecutive frames of one chunk (a context manager).
+
+    Args:
+        model_buffer: Bytes of the pose landmarker `.task` bundle.
+        config: Detection and tracking options.
+    """
+
+    def __init__(self, model_buffer: bytes, config: PeopleConfig = PeopleConfig()) -> None:
+        self._buffer = model_buffer
+        self.config = config
+        self._tracks: list[_Track] = []
+        self._ended: dict[int, tuple[np.ndarray, float]] = {}  # id -> (last box, time it was last seen)
+        self._next_id = 0
+        self._next_detect_ms = -np.inf
+        self._last_ms = -1
+        self._detector = None
+        self.detection_seconds = 0.0
+        self.pose_seconds = 0.0
+
+    def __enter__(self) -> PeoplePoser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release every landmarker."""
+        for track in self._tracks:
+            track.landmarker.close()
+        self._tracks = []
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
+
+    def _make(self, video: bool):
+        from mediapipe.tasks.python import vision  # noqa: PLC0415
+        from mediapipe.tasks.python.core import base_options  # noqa: PLC0415
+
+        c = self.config
+        options = vision.PoseLandmarkerOptions(
+            base_options=base_options.BaseOptions(model_asset_buffer=self._buffer),
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+            num_poses=1 if video else c.poses_per_tile,
+            min_pose_detection_confidence=c.min_detection_confidence,
+            min_pose_presence_confidence=c.min_presence_confidence,
+            min_tracking_confidence=c.min_tracking_confidence,
+        )
+        return vision.PoseLandmarker.create_from_options(options)
+
+    def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """Person boxes (pixels) found on the whole frame and its tiles, duplicates merged, in a fixed order
+        (left to right, then top to bottom)."""
+        import mediapipe as mp  # noqa: PLC0415
+
+        if self._detector is None:
+            self._detector = self._make(video=False)
+        height, width = rgb.shape[:2]
+        regions = tiles(width, height, self.config.grid, self.config.tile_overlap)
+        if self.config.whole_frame and self.config.grid != (1, 1):
+            regions = [(0, 0, width, height), *regions]
+        boxes, scores = [], []
+        for x0, y0, x1, y1 in regions:
+            part = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+            result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=part))
+            for person in result.pose_landmarks:
+                points = _to_frame(_as_array(person), (x0, y0, x1, y1), width, height)
+                box = landmark_box(points, width, height)
+                if _area(box) <= 0:
+                    continue
+                boxes.append(box)
+                scores.append(float(points[_BOX_LANDMARKS, 3].mean()))
+        kept = [boxes[i] for i in merge_detections(boxes, scores)]
+        return sorted(kept, key=lambda b: (round(float(b[0])), round(float(b[1]))))
+
+    def process(self, rgb: np.ndarray, timestamp_ms: float) -> list[Observation]:
+        """Everyone found in one frame; frames must come in increasing time order."""
+        import time  # noqa: PLC0415
+
+        import mediapipe as mp  # noqa: PLC0415
+
+        c = self.config
+        height, width = rgb.shape[:2]
+        ts = max(int(round(timestamp_ms)), self._last_ms + 1)  # MediaPipe wants strictly increasing ms
+        self._last_ms = ts
+        if timestamp_ms >= self._next_detect_ms:
+            start = time.perf_counter()
+            self._refresh(self.detect(rgb), width, height, timestamp_ms)
+            self.detection_seconds += time.perf_counter() - start
+            self._next_detect_ms = (np.floor(timestamp_ms / (1000 * c.detect_every_s)) + 1) * 1000 * c.detect_every_s
+        start = time.perf_counter()
+        seen = []
+        for track in self._tracks:
+            x0, y0, x1, y1 = track.crop
+            part = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+            result = track.landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=part), ts)
+            if not result.pose_landmarks:
+                continue
+            points = _to_frame(_as_array(result.pose_landmarks[0]), track.crop, width, height)
+            box = landmark_box(points, width, height)
+            if _area(box) <= 0:
+                continue
+            track.box, track.last_seen_ms = box, timestamp_ms
+            if not _inside(box, track.crop, width, height):
+                track.crop = crop_box(box, c.crop_margin, width, height)
+            seen.append(Observation(track.ident, box, points))
+        self.pose_seconds += time.perf_counter() - start
+        self._prune(timestamp_ms)
+        alive = {t.ident for t in self._tracks}
+        return [o for o in seen if o.track in alive]
+
+    def _refresh(self, boxes: list[np.ndarray], width: int, height: int, now_ms: float) -> None:
+        c = self.config
+        pairs = match([t.box for t in self._tracks], boxes, c.match_iou)
+        matched = {b for _, b in pairs}
+        for t, b in pairs:
+            track = self._tracks[t]
+            track.box = boxes[b]
+            track.crop = crop_box(boxes[b], c.crop_margin, width, height)
+        for b, box in enumerate(boxes):
+            if b in matched or len(self._tracks) >= c.max_people:
+                continue
+            if any(iou(box, t.box) > c.duplicate_iou for t in self._tracks):
+                continue
+            self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms),
+                                       box, crop_box(box, c.crop_margin, width, height),
+                                       self._make(video=True), now_ms))
+
+    def _reuse_or_new_id(self, box: np.ndarray, now_ms: float) -> int:
+        """The id of the recently ended track that overlapped this box most, else a new id."""
+        c = self.config
+        best, best_iou = None, c.match_iou
+        for ident, (old_box, seen_ms) in sorted(self._ended.items()):
+            overlap = iou(box, old_box)
+            if now_ms - seen_ms <= 1000 * c.reuse_s and overlap >= best_iou:
+                best, best_iou = ident, overlap
+        if best is not None:
+            del self._ended[best]
+            return best
+        self._next_id += 1
+        return self._next_id - 1
+
+    def _prune(self, now_ms: float) -> None:
+        c = self.config
+        keep: list[_Track] = []
+        for track in sorted(self._tracks, key=lambda t: t.ident):
+            lost = now_ms - track.last_seen_ms > 1000 * c.max_missing_s
+            duplicate = any(iou(track.box, k.box) > c.duplicate_iou for k in keep)
+            if lost or duplicate:
+                track.landmarker.close()
+                if lost:
+                    self._ended[track.ident] = (track.box, track.last_seen_ms)
+            else:
+                keep.append(track)
+        self._tracks = keep
+
+
+def _as_array(landmarks) -> np.ndarray:
+    return np.array([[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0] for p in landmarks], np.float32)
+
+
+def _to_frame(points: np.ndarray, region: tuple[int, int, int, int], width: int, height: int) -> np.ndarray:
+    """Landmarks normalised to a region -> normalised to the whole frame (z scales like x)."""
+    x0, y0, x1, y1 = region
+    out = points.copy()
+    out[:, 0] = (points[:, 0] * (x1 - x0) + x0) / width
+    out[:, 1] = (points[:, 1] * (y1 - y0) + y0) / height
+    out[:, 2] = points[:, 2] * (x1 - x0) / width
+    return out
+
+
+def _inside(box: np.ndarray, crop: tuple[int, int, int, int], width: int, height: int) -> bool:
+    """Whether the box keeps clear of the crop's inner edges (edges on the frame border do not count)."""
+    x0, y0, x1, y1 = crop
+    pad = 0.05 * max(x1 - x0, y1 - y0)
+    return ((box[0] >= x0 + pad or x0 == 0) and (box[1] >= y0 + pad or y0 == 0)
+            and (box[2] <= x1 - pad or x1 == width) and (box[3] <= y1 - pad or y1 == height))
+

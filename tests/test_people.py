@@ -1,0 +1,76 @@
+"""Tiles, box merging and matching; several real people found on a generated frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from poseact import people
+
+
+def test_tiles_cover_the_frame_with_overlap():
+    boxes = people.tiles(1280, 720, (2, 2), 0.25)
+    assert len(boxes) == 4
+    assert boxes[0] == (0, 0, 800, 450) and boxes[3] == (480, 270, 1280, 720)
+    assert people.tiles(100, 50, (1, 1), 0.25) == [(0, 0, 100, 50)]
+    with pytest.raises(ValueError):
+        people.tiles(100, 100, (0, 2), 0.1)
+
+
+def test_merge_detections_drops_overlaps_and_parts():
+    whole = np.array([100, 100, 200, 300.0])
+    shifted = whole + 5
+    part = np.array([110, 110, 190, 200.0])  # inside `whole`
+    other = np.array([400, 100, 500, 300.0])
+    kept = people.merge_detections([part, whole, shifted, other], [0.6, 0.9, 0.8, 0.7])
+    assert kept == [1, 3]
+
+
+def test_match_assigns_by_iou_and_rejects_far_boxes():
+    tracks = [np.array([0, 0, 10, 10.0]), np.array([100, 0, 110, 10.0])]
+    boxes = [np.array([101, 0, 111, 10.0]), np.array([1, 0, 11, 10.0]), np.array([500, 500, 510, 510.0])]
+    assert sorted(people.match(tracks, boxes, 0.3)) == [(0, 1), (1, 0)]
+    assert people.match([], boxes, 0.3) == []
+
+
+def test_landmark_box_uses_visible_upper_body():
+    lm = np.zeros((33, 5), np.float32)
+    lm[:, 3] = 1.0
+    lm[:25, 0] = np.linspace(0.2, 0.4, 25)
+    lm[:25, 1] = np.linspace(0.1, 0.5, 25)
+    lm[25:, :2] = 0.99  # legs guessed far below: ignored
+    box = people.landmark_box(lm, 100, 200)
+    assert np.allclose(box, [20, 20, 40, 100], atol=1e-4)
+
+
+def test_crop_box_is_square_and_clipped():
+    x0, y0, x1, y1 = people.crop_box(np.array([10, 10, 50, 90.0]), 0.25, 100, 100)
+    assert (x0, y0) == (0, 0) and y1 == 100 and x1 == 90
+
+
+@pytest.fixture(scope="module")
+def model_buffer() -> bytes:
+    from poseact import pose_model
+
+    return pose_model.resolve("full", allow_download=False).path.read_bytes()
+
+
+def test_tiles_find_every_student_the_whole_frame_misses(tmp_path, model_buffer):
+    from poseact import demo
+    from poseact.video import iter_frames
+
+    path = str(tmp_path / "lecture.mp4")
+    demo.make_demo_lecture(path, seconds=1.0, fps=5.0)
+    frame = next(iter_frames(path)).rgb
+    whole = people.PeoplePoser(model_buffer, people.PeopleConfig(grid=(1, 1)))
+    tiled = people.PeoplePoser(model_buffer, people.PeopleConfig(grid=(2, 2)))
+    with whole, tiled:
+        found_whole = whole.detect(frame)
+        found_tiled = tiled.detect(frame)
+        observed = tiled.process(frame, 0.0)
+    assert len(found_tiled) == 4, found_tiled
+    assert len(found_whole) < 4  # the reason tiles exist
+    assert sorted(o.track for o in observed) == [0, 1, 2, 3]
+    # One box per grid cell (two rows of two students).
+    centres = sorted((int((b[1] + b[3]) / 2 > 360), int((b[0] + b[2]) / 2 > 640)) for b in found_tiled)
+    assert centres == [(0, 0), (0, 1), (1, 0), (1, 1)]
