@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import time
 from typing import Any
 
@@ -31,10 +30,11 @@ class ExtractClipFn(ClipFn):
     """Decode, pose and normalise one clip; the pose model is loaded once per worker in `setup()`."""
 
     def __init__(self, model_path: str, model_spec: str, pose_config: PoseConfig, config: ExtractConfig,
-                 classes: list[str], progress_dir: str | None = None) -> None:
+                 classes: list[str], progress_dir: str | None = None, model_sha256: str = "") -> None:
         super().__init__("extract", classes, progress_dir)
         self._model_path = model_path
         self._model_spec = model_spec
+        self._model_sha256 = model_sha256
         self._pose_config = pose_config
         self._config = config
         self._load_ms = Metrics.distribution("extract", "model_load_ms")
@@ -42,10 +42,9 @@ class ExtractClipFn(ClipFn):
     def setup(self) -> None:
         super().setup()
         start = time.perf_counter()
-        path = self._model_path
-        if not os.path.isfile(path):  # a remote worker: resolve from its own cache or the container
-            path = str(pose_model.resolve(self._model_spec).path)
-        self._model = PoseLandmarkerModel(path, self._pose_config)
+        # A remote worker resolves the model from its own cache (the container's) and checks it is the same.
+        path = pose_model.resolve_for_worker(self._model_path, self._model_spec, self._model_sha256)
+        self._model = PoseLandmarkerModel(str(path), self._pose_config)
         self._load_ms.update(int(1000 * (time.perf_counter() - start)))
 
     def convert(self, spec: ClipSpec, label_id: int) -> tuple[dict[str, Any], ClipStats]:
@@ -85,7 +84,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
 
     def make_fn(classes, progress_dir):
         return ExtractClipFn(str(model.path), args.pose_model, PoseConfig(num_poses=args.num_poses), config,
-                             classes, progress_dir)
+                             classes, progress_dir, model_sha256=model.sha256)
 
     static = {"fps": config.fps, "num_poses": args.num_poses,
               "pose_model": {"name": model.name, "sha256": model.sha256}}

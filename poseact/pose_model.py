@@ -23,6 +23,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from poseact.redact import redact_text
+
 _LOG = logging.getLogger(__name__)
 
 _STORAGE = "https://storage.googleapis.com/mediapipe-models/pose_landmarker"
@@ -76,7 +78,7 @@ class PoseModel:
 
     def describe(self) -> str:
         """One line saying which model is in use."""
-        return f"pose model {self.name} ({self.path}, sha256 {self.sha256[:12]}, from {self.source})"
+        return f"pose model {self.name} ({self.path}, sha256 {self.sha256[:12]}, from {redact_text(self.source)})"
 
 
 def cache_dir() -> Path:
@@ -128,6 +130,34 @@ def resolve(spec: str = "full", *, allow_download: bool = True, allow_offline: b
         )
     _check_bundle(path)
     return PoseModel(path.resolve(), "custom", str(path), sha256_of(path))
+
+
+def resolve_for_worker(path: str, spec: str, expected_sha256: str = "") -> Path:
+    """The bundle a pipeline worker loads: the launcher's file where this machine has it, else `spec`
+    resolved here (a worker container finds it in its `POSEACT_CACHE`, built into the image).
+
+    Args:
+        path: The bundle's path on the launching machine.
+        spec: The `--pose-model` value the launcher resolved.
+        expected_sha256: The launcher's bundle digest; empty skips the check.
+
+    Returns:
+        A local path of the bundle.
+
+    Raises:
+        PoseModelError: No bundle here, or one that differs from the launcher's (landmarks, and so the
+            outputs, would depend on which machine ran a clip).
+    """
+    local = Path(path) if os.path.isfile(path) else resolve(spec).path
+    if expected_sha256:
+        digest = sha256_of(local)
+        if digest != expected_sha256:
+            raise PoseModelError(
+                f"this worker's pose model {local} has sha256 {digest[:12]}, the launcher's has "
+                f"{expected_sha256[:12]}: build the worker image where the launcher's model can be had "
+                f"(see launch/Dockerfile), or give --pose-model as a URL that both can fetch"
+            )
+    return local
 
 
 def _resolve_named(name: str, allow_download: bool, allow_offline: bool) -> PoseModel:

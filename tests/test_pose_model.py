@@ -76,3 +76,18 @@ def test_no_model_at_all_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("POSEACT_CACHE", str(tmp_path))
     with pytest.raises(pose_model.PoseModelError, match="--pose-model /path/to.task"):
         pose_model.resolve("heavy", allow_download=False)
+
+
+def test_worker_resolves_its_own_copy_and_refuses_a_different_model(full_model, tmp_path, monkeypatch):
+    # A remote worker lacks the launcher's path and finds the bundle in its own POSEACT_CACHE (the image's).
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    copy = cache / "models" / full_model.path.name
+    copy.write_bytes(full_model.path.read_bytes())
+    monkeypatch.setenv("POSEACT_CACHE", str(cache))
+    spec = "full"
+    assert pose_model.resolve_for_worker("/launcher/only/model.task", spec, full_model.sha256) == copy
+    assert pose_model.resolve_for_worker(str(full_model.path), spec, full_model.sha256) == full_model.path
+    other = "f" * 64
+    with pytest.raises(pose_model.PoseModelError, match=r"has sha256 .* the launcher's has ffffffffffff"):
+        pose_model.resolve_for_worker("/launcher/only/model.task", spec, other)
