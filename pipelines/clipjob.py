@@ -20,7 +20,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
 
 from pipelines import progress, sinks
-from poseact import schema, storage
+from poseact import redact, schema, storage
 from poseact.errors import ClipError
 from poseact.extraction import ClipStats, clip_id
 from poseact.manifest import ClipSpec, class_names, read_clips
@@ -133,6 +133,35 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar for local runs")
 
 
+def build_pipeline(
+    pipeline: beam.Pipeline, specs: list[ClipSpec], fn: ClipFn, output: str, num_shards: int, static: dict[str, Any]
+) -> None:
+    """Add the clip job's steps to `pipeline`, without running it.
+
+    Reads nothing and writes nothing by itself: the steps write shards, `errors.jsonl` and `summary.json`
+    under `output` when the pipeline runs. Kept apart from `run_job` so that tests can build the same
+    graph for other runners (Dataflow dry run, portable protos).
+
+    Args:
+        pipeline: The pipeline to add the steps to.
+        specs: The clips, splits already assigned.
+        fn: The per-clip DoFn.
+        output: Output folder (local path or URL).
+        num_shards: Shards per split.
+        static: Summary entries fixed before the run (classes, digests, flags).
+    """
+    summary_uri = storage.join(output, "summary.json")
+    out = pipeline | "Clips" >> beam.Create(specs) | "ConvertClips" >> ConvertClips(fn)
+    _ = out["examples"] | "WriteShards" >> sinks.WriteShards(output, SPLITS, num_shards)
+    _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(storage.join(output, "errors.jsonl"), "uri")
+    _ = (
+        out["stats"]
+        | "CollectStats" >> beam.combiners.ToList()
+        | "Summarize" >> beam.Map(summarize, len(specs), static)
+        | "WriteSummary" >> beam.Map(lambda s: sinks.write_json(summary_uri, s))
+    )
+
+
 def run_job(
     args: argparse.Namespace,
     beam_args: list[str],
@@ -157,7 +186,7 @@ def run_job(
     runner = options.view_as(StandardOptions).runner
     local = runner in LOCAL_RUNNERS
     static = {
-        **static, "input": args.input, "classes": classes, "schema_hash": schema.schema_hash(),
+        **static, "input": redact.redact_text(args.input), "classes": classes, "schema_hash": schema.schema_hash(),
         "max_frames": schema.max_frames(), "normalization_version": NORMALIZATION_VERSION,
         "shards": [sinks.shard_name(p, i, args.num_shards) for p in SPLITS for i in range(args.num_shards)],
     }
@@ -172,21 +201,10 @@ def run_job(
         with beam.Pipeline(options=options) as pipeline, progress.ProgressBar(
             progress_dir, len(specs), label, enabled=local and not args.no_progress
         ):
-            out = pipeline | "Clips" >> beam.Create(specs) | "ConvertClips" >> ConvertClips(fn)
-            _ = out["examples"] | "WriteShards" >> sinks.WriteShards(output, SPLITS, args.num_shards)
-            _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(storage.join(output, "errors.jsonl"), "uri")
-            _ = (
-                out["stats"]
-                | "CollectStats" >> beam.combiners.ToList()
-                | "Summarize" >> beam.Map(summarize, len(specs), static)
-                | "WriteSummary" >> beam.Map(lambda s: sinks.write_json(summary_uri, s))
-            )
+            build_pipeline(pipeline, specs, fn, output, args.num_shards, static)
         wall = time.time() - started
         marks = progress.read_marks(progress_dir) if local else []
     return _finish_summary(summary_uri, wall, runner, options, marks)
-
-
-_SECRET_WORDS = ("token", "secret", "key", "password", "credential")
 
 
 def _finish_summary(uri: str, wall: float, runner, options, marks) -> dict[str, Any]:
@@ -196,8 +214,7 @@ def _finish_summary(uri: str, wall: float, runner, options, marks) -> dict[str, 
     frames = summary["frames_kept"]
     summary["run"] = {
         "runner": str(runner or "DirectRunner"),
-        "options": {k: v for k, v in options.get_all_options(drop_default=True).items()
-                    if not any(word in k.lower() for word in _SECRET_WORDS)},
+        "options": redact.redact_options(options.get_all_options(drop_default=True)),
         "wall_seconds": round(wall, 3),
         "clips_per_second": round(summary["clips_in"] / wall, 3) if wall else 0.0,
         "frames_per_second": round(frames / wall, 2) if wall else 0.0,
