@@ -327,7 +327,9 @@ class FinishVideoFn(beam.DoFn):
         for person in sorted(per_person):
             segs += segments.to_segments(person, per_person[person], self._classes, smooth=self._options.smooth,
                                          threshold=self._options.threshold, min_segment_s=self._options.min_segment_s)
-        tracks = lecture.merge_track_stats(chunks, mapping)
+        # People seen for less than a quarter of a window (e.g. a detector glitch) are no students; they
+        # have no windows, hence no segments, either.
+        tracks = lecture.merge_track_stats(chunks, mapping, min_frames=max(1, self._options.windows.max_frames // 4))
         info = VideoInfo(**video["info"])
         people = [n for c in sorted(chunks, key=lambda c: c["index"]) for n in c["people_per_frame"]]
         seg_rows = [{"video": video["uri"], "person": s.person, "start_s": s.start_s, "end_s": s.end_s,
@@ -451,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-duration", type=float, default=6 * 3600.0, help="reject longer videos (s)")
     parser.add_argument("--overlay", action="store_true", help="also write an annotated overlay.mp4 per video")
     parser.add_argument("--force", action="store_true", help="relabel videos already done with the same options")
+    parser.add_argument("--videos-per-job", type=int, default=0,
+                        help="run the videos in Beam jobs of this many (0: one job); a killed run loses one job")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar for local runs")
     parser.add_argument("--poll", type=float, default=10.0, help="watch mode: seconds between listings")
     parser.add_argument("--max-idle", type=float, default=0.0, help="watch mode: stop after this many idle seconds (0: never)")
@@ -510,24 +514,37 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     started = time.time()
     marks: list[dict[str, Any]] = []
     metrics: dict[str, Any] = {}
-    if todo:
-        with tempfile.TemporaryDirectory(prefix="poseact-progress-") as progress_dir:
-            with progress.ProgressBar(progress_dir, 0, "label", enabled=local and not args.no_progress,
-                                      unit="chunk"):
+    failed: list[dict[str, Any]] = []
+    size = args.videos_per_job or len(todo) or 1
+    with tempfile.TemporaryDirectory(prefix="poseact-progress-") as progress_dir:
+        with progress.ProgressBar(progress_dir, 0, "label", enabled=local and not args.no_progress and bool(todo),
+                                  unit="chunk"):
+            for first in range(0, len(todo), size):
+                # One Beam job per batch of videos: a killed run loses at most the batch in flight.
+                batch_uri = storage.join(args.output, f".errors-{first:06d}.jsonl")
                 pipeline = beam.Pipeline(options=beam_options)
-                out = (pipeline | "Videos" >> beam.Create(todo)
+                out = (pipeline | "Videos" >> beam.Create(todo[first:first + size])
                        | "Label" >> LabelVideos(args.model, str(pose.path), args.pose_model, args.output, classes,
                                                 model_id, options, fingerprints, progress_dir if local else None))
-                _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(errors_uri, "uri")
+                _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(batch_uri, "uri")
                 result = pipeline.run()
                 result.wait_until_finish()
-                metrics = _inference_metrics(result)
-            marks = progress.read_marks(progress_dir) if local else []
-    else:
-        storage.write_atomic(errors_uri, b"")  # nothing ran: no dead letters
+                for key, value in _inference_metrics(result).items():
+                    metrics[key] = metrics.get(key, 0) + value
+                failed += [json.loads(line) for line in storage.read_bytes(batch_uri).decode().splitlines() if line]
+                fs, path = storage.filesystem(batch_uri)
+                fs.rm(path)
+        marks = progress.read_marks(progress_dir) if local else []
+    # errors.jsonl lists every video in OUT that failed and is not labelled since: this run's dead letters plus
+    # earlier ones for videos this run did not touch (so watch mode, one job per poll, keeps them all).
+    earlier = [json.loads(line) for line in (storage.read_bytes(errors_uri).decode().splitlines()
+                                             if storage.exists(errors_uri) else []) if line.strip()]
+    kept = [r for r in earlier if r.get("uri") not in set(uris)
+            and not storage.exists(storage.join(args.output, LECTURES, video_key(r.get("uri", "")), DONE))]
+    rows = sorted(kept + failed, key=lambda r: (r["uri"], json.dumps(r, sort_keys=True)))
+    storage.write_atomic(errors_uri, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode())
     wall = time.time() - started
     tables = write_run_tables(args.output)
-    failed = [json.loads(line) for line in storage.read_bytes(errors_uri).decode().splitlines() if line.strip()]
     run = _run_summary(uris, todo, skipped, failed, tables, marks, metrics, wall, runner)
     sinks.write_json(storage.join(args.output, "run.json"), run)
     return run

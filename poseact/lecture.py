@@ -247,8 +247,12 @@ def stitch(chunks: Sequence[dict[str, Any]], min_iou: float = 0.3, min_common: i
     return mapping
 
 
-def merge_track_stats(chunks: Sequence[dict[str, Any]], mapping: dict[tuple[int, int], int]) -> list[dict[str, Any]]:
-    """One row per person: first and last seen, frames seen, mean box (pixels), from per-chunk `track_stats`."""
+def merge_track_stats(chunks: Sequence[dict[str, Any]], mapping: dict[tuple[int, int], int],
+                      min_frames: int = 1) -> list[dict[str, Any]]:
+    """One row per person: first and last seen, frames seen, mean box (pixels), from per-chunk `track_stats`.
+
+    People seen in fewer than `min_frames` frames in all are left out (a detector glitch, not a student).
+    """
     rows: dict[int, dict[str, Any]] = {}
     for chunk in sorted(chunks, key=lambda c: c["index"]):
         for local, stats in sorted(chunk["stats"].items(), key=lambda kv: int(kv[0])):
@@ -262,6 +266,8 @@ def merge_track_stats(chunks: Sequence[dict[str, Any]], mapping: dict[tuple[int,
     out = []
     for person in sorted(rows):
         row = rows[person]
+        if row["frames"] < min_frames:
+            continue
         mean = row.pop("box_sum") / max(row["frames"], 1)
         out.append({**row, **{k: round(float(v), 1) for k, v in zip(("box_x0", "box_y0", "box_x1", "box_y1"), mean)}})
     return out

@@ -27,9 +27,10 @@ import dataclasses
 
 import numpy as np
 
-# Landmarks 0-24 (face, arms, hips): the part of a seated person a classroom camera sees. Legs are left
-# out of boxes because MediaPipe guesses them below the desk.
-_BOX_LANDMARKS = slice(0, 25)
+# Landmarks 0-16 (face, shoulders, arms): the part of a seated person a classroom camera sees. Hips and
+# legs are left out of boxes because MediaPipe guesses them below the desk, often with high visibility,
+# which would stretch a person's box (and crop) over the student sitting in front.
+_BOX_LANDMARKS = slice(0, 17)
 _VISIBLE = 0.5
 
 
@@ -61,7 +62,7 @@ class PeopleConfig:
     whole_frame: bool = True
     poses_per_tile: int = 2
     detect_every_s: float = 2.0
-    crop_margin: float = 0.35
+    crop_margin: float = 0.3
     match_iou: float = 0.2
     duplicate_iou: float = 0.5
     max_missing_s: float = 1.0
@@ -133,7 +134,7 @@ def _intersection(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def merge_detections(boxes: list[np.ndarray], scores: list[float], iou_max: float = 0.4,
-                     contain_max: float = 0.7) -> list[int]:
+                     contain_max: float = 0.6) -> list[int]:
     """Indices of the boxes kept after dropping duplicates, best score first.
 
     A box is a duplicate of a kept one when their IoU exceeds `iou_max`, or when most of the smaller box
@@ -286,9 +287,9 @@ class PeoplePoser:
             box = landmark_box(points, width, height)
             if _area(box) <= 0:
                 continue
+            # The crop stays where the last detection put it (it moves only on detection passes): a crop that
+            # followed the landmarks could drift onto a neighbour and carry this id over to them.
             track.box, track.last_seen_ms = box, timestamp_ms
-            if not _inside(box, track.crop, width, height):
-                track.crop = crop_box(box, c.crop_margin, width, height)
             seen.append(Observation(track.ident, box, points))
         self.pose_seconds += time.perf_counter() - start
         self._prune(timestamp_ms)
@@ -306,8 +307,8 @@ class PeoplePoser:
         for b, box in enumerate(boxes):
             if b in matched or len(self._tracks) >= c.max_people:
                 continue
-            if any(iou(box, t.box) > c.duplicate_iou for t in self._tracks):
-                continue
+            if any(_same_person(box, t.box, c.match_iou) for t in self._tracks):
+                continue  # a second view of someone already tracked (another tile, a part of them)
             self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms),
                                        box, crop_box(box, c.crop_margin, width, height),
                                        self._make(video=True), now_ms))
@@ -341,6 +342,12 @@ class PeoplePoser:
         self._tracks = keep
 
 
+def _same_person(a: np.ndarray, b: np.ndarray, min_iou: float, min_contained: float = 0.6) -> bool:
+    """Whether two boxes look like the same person: enough IoU, or most of the smaller one inside the other."""
+    smaller = min(_area(a), _area(b))
+    return iou(a, b) >= min_iou or (smaller > 0 and _intersection(a, b) / smaller >= min_contained)
+
+
 def _as_array(landmarks) -> np.ndarray:
     return np.array([[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0] for p in landmarks], np.float32)
 
@@ -353,12 +360,3 @@ def _to_frame(points: np.ndarray, region: tuple[int, int, int, int], width: int,
     out[:, 1] = (points[:, 1] * (y1 - y0) + y0) / height
     out[:, 2] = points[:, 2] * (x1 - x0) / width
     return out
-
-
-def _inside(box: np.ndarray, crop: tuple[int, int, int, int], width: int, height: int) -> bool:
-    """Whether the box keeps clear of the crop's inner edges (edges on the frame border do not count)."""
-    x0, y0, x1, y1 = crop
-    pad = 0.05 * max(x1 - x0, y1 - y0)
-    return ((box[0] >= x0 + pad or x0 == 0) and (box[1] >= y0 + pad or y0 == 0)
-            and (box[2] <= x1 - pad or x1 == width) and (box[3] <= y1 - pad or y1 == height))
-

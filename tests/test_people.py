@@ -36,9 +36,11 @@ def test_match_assigns_by_iou_and_rejects_far_boxes():
 def test_landmark_box_uses_visible_upper_body():
     lm = np.zeros((33, 5), np.float32)
     lm[:, 3] = 1.0
-    lm[:25, 0] = np.linspace(0.2, 0.4, 25)
-    lm[:25, 1] = np.linspace(0.1, 0.5, 25)
-    lm[25:, :2] = 0.99  # legs guessed far below: ignored
+    lm[:17, 0] = np.linspace(0.2, 0.4, 17)
+    lm[:17, 1] = np.linspace(0.1, 0.5, 17)
+    lm[17:, :2] = 0.99  # hands, hips and legs guessed far below the desk: ignored
+    lm[3, 3] = 0.1  # not visible: ignored
+    lm[3, :2] = 0.0
     box = people.landmark_box(lm, 100, 200)
     assert np.allclose(box, [20, 20, 40, 100], atol=1e-4)
 
