@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The README's main-job command: set up the environment, then run poseact end to end (extract, train).
+# The README's main-job command: set up the environment, then run poseact end to end
+# (extract, train, label a lecture).
 #   bash launch/main.sh                 # on the bundled demo set (generated into runs/demo/data)
-#   bash launch/main.sh DATA [OUT]      # on your data: a manifest (.csv/.jsonl) or class folders (EduNet)
+#   bash launch/main.sh DATA [OUT] [LECTURES]  # your clips (manifest or class folders, e.g. EduNet) and,
+#                                              # optionally, lectures to label (glob, folder or list)
 # Extra Beam flags can be given in POSEACT_BEAM_ARGS, e.g. "--direct_num_workers=2 --direct_running_mode=multi_processing".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +26,13 @@ echo "[main] training the paper's CNN-LSTM on the shards"
 .venv/bin/poseact train --data "$OUT/shards" --output "$OUT/model" ${POSEACT_TRAIN_ARGS:-}
 echo "[main] metrics: $OUT/model/metrics.json; plots: $OUT/model/curves.png, $OUT/model/confusion.png"
 echo "[main] model: $OUT/model/model.keras, saved_model/, model.tflite, model_card.json; TensorBoard logs: $OUT/model/logs"
+LECTURES=${3:-}
+if [ -z "$LECTURES" ]; then
+  echo "[main] generating a demo lecture: 4 students in a 1280x720 classroom view, 40 s"
+  LECTURES=$(.venv/bin/poseact demo --lecture --output "$OUT/lecture" --seconds 40 | tail -1)
+fi
+echo "[main] labelling $LECTURES (people found on tiles, posed per person, windows classified, segments merged)"
+# shellcheck disable=SC2086
+.venv/bin/poseact label --input "$LECTURES" --model "$OUT/model" --output "$OUT/labels" ${POSEACT_BEAM_ARGS:-}
+echo "[main] segments: $OUT/labels/segments.parquet and segments.csv; tracks: $OUT/labels/tracks.parquet"
+echo "[main] per lecture (summary.json, timeline.png): $(ls -d "$OUT"/labels/lectures/*/ | tr '\n' ' ')"

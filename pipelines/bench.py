@@ -6,7 +6,8 @@ Prints frames per second for (a) a bare single-process loop (decode, sample, Med
 landmarker per clip as in the pipeline), (b) the pipeline on DirectRunner with 1 worker and (c) with
 2 worker processes, all on the same clips, and the ratios b/a and c/a. Each pipeline figure is given
 end to end (process start-up included) and in steady state (first clip start to last clip end, from the
-workers' progress markers).
+workers' progress markers). With `--dask`, also (d) on Beam's DaskRunner with 1 and (e) with 2 Dask worker
+processes (pipelines/bench_dask.py), with each worker's peak resident memory.
 
 `train`: training throughput (sequences per second, seconds per epoch of 256 sequences) and inference
 latency per sequence of `.keras` against TFLite, for every model.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 
@@ -57,6 +59,31 @@ def pipeline_run(manifest: str, output: str, model_path: str, fps: float, num_po
         "fps": run["frames_per_second"],
         "steady_fps": run["steady_frames_per_second"],
     }
+
+
+def _dask_runs(manifest: str, work: str, common: tuple) -> dict[str, dict]:
+    """(d) and (e): the pipeline on local Dask clusters of 1 and 2 workers."""
+    from pipelines import bench_dask  # noqa: PLC0415
+
+    return {key: bench_dask.dask_run(manifest, os.path.join(work, key), *common, workers=n)
+            for key, n in (("d", 1), ("e", 2))}
+
+
+def _report_dask(runs: dict[str, dict], bare_fps: float) -> dict:
+    """Print one line a Dask run and return its figures, with ratios to the bare loop's `bare_fps`."""
+    figures = {}
+    for key, r in runs.items():
+        ratio = round(r["fps"] / bare_fps, 3)
+        steady = round(r["steady_fps"] / bare_fps, 3) if r["steady_fps"] else None
+        figures.update({f"{key}_dask_{r['workers']}_workers_fps": r["fps"], f"{key}_steady_fps": r["steady_fps"],
+                        f"{key}_over_a": ratio, f"{key}_over_a_steady": steady,
+                        **{f"{key}_{name}": r[name] for name in
+                           ("clips_per_worker", "cluster_start_s", "worker_peak_rss_mib")}})
+        print(f"({key}) pipeline, Dask, {r['workers']} worker(s)  : {r['fps']:8.2f} fps end to end, "
+              f"{r['steady_fps']} steady; {key}/a = {ratio} end to end, {steady} steady; cluster start "
+              f"{r['cluster_start_s']} s, clips per worker {r['clips_per_worker']}, worker peak RSS "
+              f"{r['worker_peak_rss_mib']} MiB")
+    return figures
 
 
 def bench_train(sequences: int = 256, epochs: int = 3, repeats: int = 50) -> dict[str, dict[str, float]]:
@@ -107,6 +134,11 @@ def bench_train(sequences: int = 256, epochs: int = 3, repeats: int = 50) -> dic
 
 def main(argv: list[str] | None = None) -> int:
     """Entry of `poseact bench`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["label"]:
+        from pipelines import bench_label  # noqa: PLC0415
+
+        return bench_label.main(argv[1:])
     parser = argparse.ArgumentParser(prog="poseact bench", description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=["extract", "train"])
     parser.add_argument("--input", help="manifest or class folders (default: a generated demo set)")
@@ -114,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pose-model", default="full")
     parser.add_argument("--fps", type=float, default=15.0)
     parser.add_argument("--num-poses", type=int, default=2)
+    parser.add_argument("--dask", action="store_true", help="also run on local Dask clusters of 1 and 2 workers")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.what == "train":
@@ -132,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         a = bare_loop(manifest, *common)
         b = pipeline_run(manifest, os.path.join(work, "b"), *common, workers=1)
         c = pipeline_run(manifest, os.path.join(work, "c"), *common, workers=2)
+        dask_runs = _dask_runs(manifest, work, common) if args.dask else {}
     figures = {
         "model": model.name, "frames": a["frames"], "cpu_count": os.cpu_count(),
         "a_bare_fps": round(a["fps"], 2),
@@ -141,14 +175,16 @@ def main(argv: list[str] | None = None) -> int:
         "b_over_a_steady": round(b["steady_fps"] / a["fps"], 3) if b["steady_fps"] else None,
         "c_over_a_steady": round(c["steady_fps"] / a["fps"], 3) if c["steady_fps"] else None,
     }
-    if not (a["frames"] == b["frames"] == c["frames"]):
-        raise RuntimeError(f"runs saw different frames: {a['frames']}, {b['frames']}, {c['frames']}")
+    frames = [a["frames"], b["frames"], c["frames"], *(r["frames"] for r in dask_runs.values())]
+    if len(set(frames)) != 1:
+        raise RuntimeError(f"runs saw different frames: {frames}")
     print(f"frames per run: {a['frames']} ({model.describe()})")
     print(f"(a) bare MediaPipe loop, 1 process : {figures['a_bare_fps']:8.2f} fps")
     print(f"(b) pipeline, 1 worker            : {b['fps']:8.2f} fps end to end, {b['steady_fps']} steady")
     print(f"(c) pipeline, 2 workers           : {c['fps']:8.2f} fps end to end, {c['steady_fps']} steady")
     print(f"b/a = {figures['b_over_a']} end to end, {figures['b_over_a_steady']} steady (target >= 0.9)")
     print(f"c/a = {figures['c_over_a']} end to end, {figures['c_over_a_steady']} steady (target >= 1.8)")
+    figures.update(_report_dask(dask_runs, a["fps"]))
     if args.json:
         storage.write_atomic(args.json, json.dumps(figures, indent=2).encode())
     return 0

@@ -20,7 +20,7 @@ import numpy as np
 
 from poseact.landmarks import NUM_LANDMARKS
 from poseact.normalize import normalize
-from poseact.people import Observation, PeopleConfig, PeoplePoser, iou
+from poseact.people import Observation, PeopleConfig, PeoplePoser, similarity
 from poseact.video import Chunk, VideoInfo, VideoLimits, iter_frames
 
 
@@ -203,13 +203,13 @@ def track_stats(pose: ChunkPose) -> dict[int, dict[str, Any]]:
     return out
 
 
-def stitch(chunks: Sequence[dict[str, Any]], min_iou: float = 0.3, min_common: int = 3) -> dict[tuple[int, int], int]:
+def stitch(chunks: Sequence[dict[str, Any]], min_similarity: float = 0.4, min_common: int = 3) -> dict[tuple[int, int], int]:
     """Global person ids for every (chunk index, local track) of one video.
 
     Args:
         chunks: Per chunk: `index`, `tracks` (local ids that appear anywhere in the chunk), and
             `boundary` (`boundary_boxes`).
-        min_iou: Least mean IoU over the shared frames for two tracks to be the same person.
+        min_similarity: Least mean box `similarity` over the shared frames for two tracks to be the same person.
         min_common: Least number of shared frames in which both tracks were found.
 
     Returns:
@@ -232,10 +232,11 @@ def stitch(chunks: Sequence[dict[str, Any]], min_iou: float = 0.3, min_common: i
                 for b, rb in enumerate(right):
                     common = sorted(set(tail[la]) & set(head[rb]))
                     if len(common) >= min_common:
-                        cost[a, b] = 1.0 - float(np.mean([iou(np.array(tail[la][t]), np.array(head[rb][t])) for t in common]))
+                        cost[a, b] = 1.0 - float(np.mean([similarity(np.array(tail[la][t]), np.array(head[rb][t]))
+                                                          for t in common]))
             if left and right:
                 for a, b in zip(*linear_sum_assignment(cost)):
-                    if 1.0 - cost[a, b] >= min_iou:
+                    if 1.0 - cost[a, b] >= min_similarity:
                         inherited[right[b]] = mapping[(previous["index"], left[a])]
         for local in sorted(chunk["tracks"]):
             if local in inherited:

@@ -46,10 +46,10 @@ class PeopleConfig:
         poses_per_tile: `num_poses` of the detection landmarker.
         detect_every_s: Seconds between detection passes (new people appear at most this late).
         crop_margin: The pose crop is the person box grown by this fraction of its size on each side.
-        match_iou: Least IoU for a detection to continue a track.
+        match_similarity: Least `similarity` for a detection to continue a track.
         duplicate_iou: Tracks overlapping more than this are the same person; the younger one ends.
         max_missing_s: A track its landmarker has not found for this long ends.
-        reuse_s: A new person whose box overlaps (`match_iou`) where a track ended less than this long ago
+        reuse_s: A new person whose box overlaps (`match_similarity`) where a track ended less than this long ago
             gets that track's id back (students stay in their seats; MediaPipe loses them now and then).
         max_people: Most tracks at once.
         min_detection_confidence: Person detector threshold.
@@ -63,7 +63,7 @@ class PeopleConfig:
     poses_per_tile: int = 2
     detect_every_s: float = 2.0
     crop_margin: float = 0.3
-    match_iou: float = 0.2
+    match_similarity: float = 0.3
     duplicate_iou: float = 0.5
     max_missing_s: float = 1.0
     reuse_s: float = 30.0
@@ -123,6 +123,15 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """How alike two boxes of a person are, in [0, 1]: the mean of their IoU and of the share of the smaller
+    box inside the larger. Unlike IoU alone, it stays high when one view of a person is a part of the other
+    (MediaPipe sometimes finds only a head and shoulders where another pass found the arms too)."""
+    smaller = min(_area(a), _area(b))
+    inside = _intersection(a, b) / smaller if smaller > 0 else 0.0
+    return 0.5 * (iou(a, b) + inside)
+
+
 def _area(box: np.ndarray) -> float:
     return float(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1]))
 
@@ -155,15 +164,15 @@ def merge_detections(boxes: list[np.ndarray], scores: list[float], iou_max: floa
     return kept
 
 
-def match(track_boxes: list[np.ndarray], boxes: list[np.ndarray], min_iou: float) -> list[tuple[int, int]]:
-    """Pairs (track index, box index) that maximise total IoU, each with IoU >= `min_iou`."""
+def match(track_boxes: list[np.ndarray], boxes: list[np.ndarray], min_similarity: float) -> list[tuple[int, int]]:
+    """Pairs (track index, box index) that maximise total `similarity`, each at least `min_similarity`."""
     if not track_boxes or not boxes:
         return []
     from scipy.optimize import linear_sum_assignment  # noqa: PLC0415
 
-    cost = np.array([[1.0 - iou(t, b) for b in boxes] for t in track_boxes])
+    cost = np.array([[1.0 - similarity(t, b) for b in boxes] for t in track_boxes])
     rows, cols = linear_sum_assignment(cost)
-    return [(int(r), int(c)) for r, c in zip(rows, cols) if 1.0 - cost[r, c] >= min_iou]
+    return [(int(r), int(c)) for r, c in zip(rows, cols) if 1.0 - cost[r, c] >= min_similarity]
 
 
 def crop_box(box: np.ndarray, margin: float, width: int, height: int) -> tuple[int, int, int, int]:
@@ -298,7 +307,7 @@ class PeoplePoser:
 
     def _refresh(self, boxes: list[np.ndarray], width: int, height: int, now_ms: float) -> None:
         c = self.config
-        pairs = match([t.box for t in self._tracks], boxes, c.match_iou)
+        pairs = match([t.box for t in self._tracks], boxes, c.match_similarity)
         matched = {b for _, b in pairs}
         for t, b in pairs:
             track = self._tracks[t]
@@ -307,7 +316,7 @@ class PeoplePoser:
         for b, box in enumerate(boxes):
             if b in matched or len(self._tracks) >= c.max_people:
                 continue
-            if any(_same_person(box, t.box, c.match_iou) for t in self._tracks):
+            if any(_same_person(box, t.box, c.match_similarity) for t in self._tracks):
                 continue  # a second view of someone already tracked (another tile, a part of them)
             self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms),
                                        box, crop_box(box, c.crop_margin, width, height),
@@ -316,9 +325,9 @@ class PeoplePoser:
     def _reuse_or_new_id(self, box: np.ndarray, now_ms: float) -> int:
         """The id of the recently ended track that overlapped this box most, else a new id."""
         c = self.config
-        best, best_iou = None, c.match_iou
+        best, best_iou = None, c.match_similarity
         for ident, (old_box, seen_ms) in sorted(self._ended.items()):
-            overlap = iou(box, old_box)
+            overlap = similarity(box, old_box)
             if now_ms - seen_ms <= 1000 * c.reuse_s and overlap >= best_iou:
                 best, best_iou = ident, overlap
         if best is not None:
