@@ -16,8 +16,12 @@ from typing import Any
 
 
 def mark_done(progress_dir: str | None, key: str, record: dict[str, Any]) -> None:
-    """Record one finished item (no-op when progress is off)."""
-    if not progress_dir:
+    """Record one finished item (no-op when progress is off).
+
+    Also a no-op on a worker that cannot see the launcher's folder (another machine: Dataflow, a remote
+    Dask cluster), so the same pipeline reports progress wherever workers share the launcher's disk.
+    """
+    if not progress_dir or not os.path.isdir(progress_dir):
         return
     record = {**record, "pid": os.getpid()}
     path = os.path.join(progress_dir, key + ".json")
@@ -40,6 +44,7 @@ def read_marks(progress_dir: str) -> list[dict[str, Any]]:
 def steady_state(marks: list[dict[str, Any]]) -> dict[str, Any]:
     """Frames and seconds between the first item's start and the last item's end (start-up excluded),
     and how many items each worker process did (a picture of the load balance)."""
+    marks = [m for m in marks if "planned" not in m]
     if not marks:
         return {"frames": 0.0, "seconds": 0.0, "items_per_worker": []}
     span = max(m["end"] for m in marks) - min(m["start"] for m in marks)
@@ -53,11 +58,26 @@ def steady_state(marks: list[dict[str, Any]]) -> dict[str, Any]:
 class ProgressBar:
     """A thread that shows items done, frames per second and ETA while a pipeline runs."""
 
-    def __init__(self, progress_dir: str, total: int, label: str, enabled: bool = True) -> None:
+    def __init__(self, progress_dir: str, total: int, label: str, enabled: bool = True,
+                 wait_for_first: bool = False, unit: str = "clip") -> None:
+        """Prepare the bar; nothing is drawn before `__enter__`.
+
+        Args:
+            progress_dir: The folder workers drop markers in.
+            total: Items expected; 0 when unknown up front: then markers with a `planned` count (written
+                by a planning step) add to the total as they arrive.
+            label: Text before the bar.
+            enabled: False draws nothing.
+            wait_for_first: Draw the bar only once a first marker appears; for runners whose workers may
+                not see the folder, so that a remote run shows no bar stuck at zero.
+            unit: What an item is (clip, chunk).
+        """
         self._dir = progress_dir
         self._total = total
         self._label = label
-        self._enabled = enabled and total > 0
+        self._enabled = enabled
+        self._wait_for_first = wait_for_first
+        self._unit = unit
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -75,12 +95,25 @@ class ProgressBar:
         from tqdm import tqdm  # noqa: PLC0415
 
         started = time.time()
-        with tqdm(total=self._total, desc=self._label, unit="clip", file=sys.stderr, dynamic_ncols=True) as bar:
+        while self._wait_for_first and not read_marks(self._dir):
+            if self._stop.wait(1.0):
+                return
+        with tqdm(total=self._total or None, desc=self._label, unit=self._unit, file=sys.stderr,
+                  dynamic_ncols=True) as bar:
             while True:
                 stopping = self._stop.wait(1.0)
                 marks = read_marks(self._dir)
-                frames = sum(m.get("frames", 0) for m in marks)
-                bar.set_postfix(frames=frames, fps=f"{frames / max(time.time() - started, 1e-9):.1f}")
-                bar.update(len(marks) - bar.n)
+                planned = sum(m["planned"] for m in marks if "planned" in m)
+                work = [m for m in marks if "planned" not in m]
+                if planned and bar.total != self._total + planned:
+                    bar.total = self._total + planned
+                elapsed = max(time.time() - started, 1e-9)
+                frames = sum(m.get("frames", 0) for m in work)
+                postfix = {"frames": frames, "fps": f"{frames / elapsed:.1f}"}
+                video_s = sum(m.get("video_s", 0.0) for m in work)
+                if video_s:
+                    postfix["realtime"] = f"{video_s / elapsed:.1f}x"
+                bar.set_postfix(postfix)
+                bar.update(len(work) - bar.n)
                 if stopping:
                     return
