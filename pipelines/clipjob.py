@@ -19,7 +19,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
 
-from pipelines import progress, sinks
+from pipelines import progress, routing, sinks
 from poseact import redact, schema, storage
 from poseact.errors import ClipError
 from poseact.extraction import ClipStats, clip_id
@@ -83,16 +83,16 @@ class ConvertClips(beam.PTransform):
         self._fn = fn
 
     def expand(self, specs):
-        results = (
+        # TaggedParDo, not ParDo(...).with_outputs(...): the DaskRunner hands every output to each consumer.
+        return (
             specs
             | "Spread" >> beam.Reshuffle()
-            | "Convert" >> beam.ParDo(self._fn).with_outputs("errors", "stats", main="examples")
+            | "Convert" >> routing.TaggedParDo(self._fn, "errors", "stats", main="examples")
         )
-        return {"examples": results.examples, "errors": results.errors, "stats": results.stats}
 
 
 def summarize(stats: list[dict[str, Any]], clips_in: int, static: dict[str, Any]) -> dict[str, Any]:
-    """Counts over all clips (deterministic: no timings but summed stage seconds in `stage_seconds`)."""
+    """Counts over all clips; the summed stage seconds, which vary from run to run, go under `run`."""
     per_class: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     per_split: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     totals: collections.Counter = collections.Counter()
@@ -116,7 +116,7 @@ def summarize(stats: list[dict[str, Any]], clips_in: int, static: dict[str, Any]
         "per_split": {k: {"written": v["written"], "failed": v["failed"]} for k, v in sorted(per_split.items())},
         **{k: int(v) for k, v in sorted(totals.items())},
         "detection_rate": round(totals["frames_detected"] / kept, 4) if kept else 0.0,
-        "stage_seconds": {k: round(v, 3) for k, v in sorted(seconds.items())},
+        "run": {"stage_seconds": {k: round(v, 3) for k, v in sorted(seconds.items())}},
     }
 
 
@@ -152,12 +152,15 @@ def build_pipeline(
     """
     summary_uri = storage.join(output, "summary.json")
     out = pipeline | "Clips" >> beam.Create(specs) | "ConvertClips" >> ConvertClips(fn)
-    _ = out["examples"] | "WriteShards" >> sinks.WriteShards(output, SPLITS, num_shards)
-    _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(storage.join(output, "errors.jsonl"), "uri")
+    shards = out["examples"] | "WriteShards" >> sinks.WriteShards(output, SPLITS, num_shards)
+    errors = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(storage.join(output, "errors.jsonl"), "uri")
+    # summary.json is written last, so its presence means the run completed; this also makes it the one
+    # final step on which everything depends (the DaskRunner computes only the last step's inputs).
     _ = (
         out["stats"]
-        | "CollectStats" >> beam.combiners.ToList()
+        | "CollectStats" >> routing.CollectAll()
         | "Summarize" >> beam.Map(summarize, len(specs), static)
+        | "AfterOutputs" >> routing.After(shards, errors)
         | "WriteSummary" >> beam.Map(lambda s: sinks.write_json(summary_uri, s))
     )
 
@@ -196,14 +199,18 @@ def run_job(
     sinks.write_json(storage.join(output, "classes.json"), classes)
     summary_uri = storage.join(output, "summary.json")
     with tempfile.TemporaryDirectory(prefix="poseact-progress-") as progress_dir:
-        fn = make_fn(classes, progress_dir if local else None)
+        # Workers that share this machine's disk (DirectRunner, a local Dask cluster) drop markers here;
+        # others cannot see the folder and skip them (progress.mark_done).
+        fn = make_fn(classes, progress_dir)
         started = time.time()
-        with beam.Pipeline(options=options) as pipeline, progress.ProgressBar(
-            progress_dir, len(specs), label, enabled=local and not args.no_progress
-        ):
+        # The bar's context is outermost: the pipeline runs when its own context exits.
+        with progress.ProgressBar(progress_dir, len(specs), label, enabled=not args.no_progress,
+                                  wait_for_first=not local), beam.Pipeline(options=options) as pipeline:
             build_pipeline(pipeline, specs, fn, output, args.num_shards, static)
         wall = time.time() - started
-        marks = progress.read_marks(progress_dir) if local else []
+        marks = progress.read_marks(progress_dir)
+        # Steady-state figures only when every clip was seen (some workers may have been elsewhere).
+        marks = marks if len(marks) == len(specs) else []
     return _finish_summary(summary_uri, wall, runner, options, marks)
 
 
@@ -213,6 +220,7 @@ def _finish_summary(uri: str, wall: float, runner, options, marks) -> dict[str, 
     steady = progress.steady_state(marks)
     frames = summary["frames_kept"]
     summary["run"] = {
+        **summary.get("run", {}),
         "runner": str(runner or "DirectRunner"),
         "options": redact.redact_options(options.get_all_options(drop_default=True)),
         "wall_seconds": round(wall, 3),

@@ -17,6 +17,7 @@ from typing import Any
 
 import apache_beam as beam
 
+from pipelines import routing
 from poseact import storage
 
 
@@ -91,7 +92,7 @@ class WriteJsonLines(beam.PTransform):
     def expand(self, rows):
         return (
             rows
-            | "Collect" >> beam.combiners.ToList()
+            | "Collect" >> routing.CollectAll()
             | "Write" >> beam.Map(_write_jsonl, self._uri, self._sort_key)
         )
 
