@@ -48,6 +48,16 @@ class _PairOutputs(beam.DoFn):
         self._fn.teardown()
 
 
+class Outputs(dict):
+    """PCollections by tag; also readable as attributes (`out.errors`), as `with_outputs` results are."""
+
+    def __getattr__(self, name: str) -> beam.PCollection:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class TaggedParDo(beam.PTransform):
     """`ParDo(fn).with_outputs(*tags, main=main)` as a dict of PCollections, tag routing done in the graph.
 
@@ -56,7 +66,8 @@ class TaggedParDo(beam.PTransform):
     outputs travel as `(tag, value)` pairs in one PCollection and one Filter per tag splits them.
 
     Returns:
-        `{main: PCollection, tag: PCollection, ...}`.
+        `Outputs`: `{main: PCollection, tag: PCollection, ...}`, entries also readable as attributes, so
+        that it replaces `beam.ParDo(fn).with_outputs(*tags, main=main)` as it stands.
 
     Raises:
         ValueError: At run time, when the DoFn emits a tag not declared here.
@@ -77,7 +88,7 @@ class TaggedParDo(beam.PTransform):
             return pair
 
         pairs = pcoll | "Run" >> beam.ParDo(_PairOutputs(self._fn)) | "CheckTags" >> beam.Map(check)
-        outputs = {}
+        outputs = Outputs()
         for name, tag in ((self._main, None), *((t, t) for t in self._tags)):
             outputs[name] = (
                 pairs
