@@ -7,6 +7,7 @@
 # (--network, --subnetwork, --no_use_public_ips, --service_account_email, --dry_run=True, ...) goes after
 # the job's flags. Credentials come from `gcloud auth application-default login` here and the workers'
 # service account there, never from flags (Beam logs and sends every pipeline option to the service).
+# shellcheck source=launch/job.sh
 source "$(dirname "$0")/job.sh"
 : "${PROJECT:?set PROJECT to your Google Cloud project id}"
 : "${REGION:?set REGION to a Dataflow region, e.g. europe-west1}"

@@ -9,6 +9,7 @@
 #                       ENVIRONMENT_CONFIG='{"command": "/opt/apache/beam/boot"}'
 # PARALLELISM (default: the job server's) sets Flink's parallelism. Inputs and outputs must be reachable
 # from every task manager (gs://, s3://, or a shared file system).
+# shellcheck source=launch/job.sh
 source "$(dirname "$0")/job.sh"
 : "${JOB_ENDPOINT:?set JOB_ENDPOINT to the Beam job server, e.g. localhost:8099}"
 ENVIRONMENT_TYPE=${ENVIRONMENT_TYPE:-EXTERNAL}

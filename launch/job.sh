@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the runner entries (direct.sh, dataflow.sh, flink.sh): they differ only in RUNNER_FLAGS.
 #
 #   run_job JOB [ARGS...]   runs `poseact JOB RUNNER_FLAGS... ARGS...` from the repository root.

@@ -71,7 +71,8 @@ def grpc_service(name: str, command: Callable[[int], list[str]], workdir: Path) 
         try:
             grpc.channel_ready_future(channel).result(timeout=START_TIMEOUT_S)
         except grpc.FutureTimeoutError:
-            pytest.fail(f"{name} did not serve on port {port} within {START_TIMEOUT_S:.0f} s:\n{log.read_text()[-4000:]}")
+            pytest.fail(f"{name} did not serve on port {port} within {START_TIMEOUT_S:.0f} s:\n"
+                        f"{log.read_text()[-4000:]}")
         finally:
             channel.close()
         yield Service(f"localhost:{port}", log)
@@ -131,8 +132,8 @@ def manifest(tmp_path_factory) -> str:
 
 def launch(script: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """Run `launch/<script>` for real, as a user would, output captured."""
-    proc = subprocess.run(["bash", str(REPO / "launch" / script), *args], capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT_S, env={**os.environ, **SECRET_ENV, **env}, cwd=REPO)
+    proc = subprocess.run(["bash", str(REPO / "launch" / script), *args], check=False, capture_output=True,
+                          text=True, timeout=RUN_TIMEOUT_S, env={**os.environ, **SECRET_ENV, **env}, cwd=REPO)
     assert proc.returncode == 0, f"{script} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     return proc
 
