@@ -38,7 +38,7 @@ from apache_beam.ml.inference.base import KeyedModelHandler, PredictionResult, R
 from apache_beam.ml.inference.tensorflow_inference import TFModelHandlerNumpy
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
 
-from pipelines import progress, sinks
+from pipelines import progress, routing, sinks
 from pipelines.clipjob import LOCAL_RUNNERS
 from poseact import export, lecture, pose_model, segments, storage
 from poseact.errors import ClipError
@@ -50,6 +50,7 @@ _LOG = logging.getLogger(__name__)
 LECTURES = "lectures"
 DONE = "done.json"
 SEGMENT_COLUMNS = ("video", "person", "start_s", "end_s", "action", "confidence", "model")
+WINDOWS_PER_BATCH = 64  # windows per model call
 TRACK_COLUMNS = ("video", "person", "first_s", "last_s", "frames_seen", "box_x0", "box_y0", "box_x1", "box_y1")
 
 
@@ -170,13 +171,15 @@ class PlanChunksFn(beam.DoFn):
 
 
 class ChunkPoseFn(beam.DoFn):
-    """One chunk task in: every person's windows out as `((key, chunk, track, start_s, end_s), input)`,
-    the chunk's tracks and boundary boxes on `chunks`, or a dead letter on `errors`."""
+    """One chunk task in: every person's windows out in lists of up to `WINDOWS_PER_BATCH` pairs
+    `((key, chunk, track, start_s, end_s), input)` (one model call each), the chunk's tracks and boundary
+    boxes on `chunks`, or a dead letter on `errors`."""
 
-    def __init__(self, model_path: str, model_spec: str, options: LabelOptions, work_root: str | None,
-                 progress_dir: str | None) -> None:
+    def __init__(self, model_path: str, model_spec: str, model_sha256: str, options: LabelOptions,
+                 work_root: str | None, progress_dir: str | None) -> None:
         self._model_path = model_path
         self._model_spec = model_spec
+        self._model_sha256 = model_sha256
         self._options = options
         self._work_root = work_root
         self._progress_dir = progress_dir
@@ -185,9 +188,8 @@ class ChunkPoseFn(beam.DoFn):
         self._windows = Metrics.counter("label", "windows")
 
     def setup(self) -> None:
-        path = self._model_path
-        if not os.path.isfile(path):  # a remote worker: resolve from its own cache or the container
-            path = str(pose_model.resolve(self._model_spec).path)
+        # The launcher's bundle, or on a remote worker the container's, checked to be the same model.
+        path = pose_model.resolve_for_worker(self._model_path, self._model_spec, self._model_sha256)
         with open(path, "rb") as handle:
             self._buffer = handle.read()
         self._videos = _LocalVideos()
@@ -212,11 +214,17 @@ class ChunkPoseFn(beam.DoFn):
             yield _dead_letter(key, uri, "read", f"{type(err).__name__}: {err}", chunk.index)
             return
         count = 0
+        batch = []
         for window in lecture.windows(pose, self._options.windows):
             count += 1
             mask = np.broadcast_to(window.frame_mask[:, None, None].astype(np.float32), window.pose.shape[:2] + (1,))
-            yield ((key, chunk.index, window.track, window.start_s, window.end_s),
-                   np.concatenate([window.pose, mask], axis=-1))
+            batch.append(((key, chunk.index, window.track, window.start_s, window.end_s),
+                          np.concatenate([window.pose, mask], axis=-1)))
+            if len(batch) == WINDOWS_PER_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
         owned = (pose.times_ms < 1000 * chunk.end_s)
         yield beam.pvalue.TaggedOutput("chunks", (key, {
             "index": chunk.index, "tracks": sorted(pose.tracks), "boundary": lecture.boundary_boxes(pose, self._options.windows),
@@ -402,32 +410,37 @@ class LabelVideos(beam.PTransform):
 
     def __init__(self, model_dir: str, model_path: str, model_spec: str, output: str, classes: list[str],
                  model_id: str, options: LabelOptions, fingerprints: dict[str, str],
-                 progress_dir: str | None) -> None:
+                 progress_dir: str | None, model_sha256: str = "") -> None:
         super().__init__()
-        self._args = (model_dir, model_path, model_spec, output, classes, model_id, options, fingerprints, progress_dir)
+        self._args = (model_dir, model_path, model_spec, output, classes, model_id, options, fingerprints,
+                      progress_dir, model_sha256)
 
     def expand(self, uris):
-        model_dir, model_path, model_spec, output, classes, model_id, options, fingerprints, progress_dir = self._args
+        (model_dir, model_path, model_spec, output, classes, model_id, options, fingerprints, progress_dir,
+         model_sha256) = self._args
         work_root = storage.join(output, ".work") if options.overlay else None
-        planned = uris | "Plan" >> beam.ParDo(PlanChunksFn(options, progress_dir)).with_outputs(
-            "videos", "errors", main="chunks")
+        # routing.TaggedParDo, not ParDo(...).with_outputs(...): the DaskRunner hands every output to each consumer.
+        planned = uris | "Plan" >> routing.TaggedParDo(PlanChunksFn(options, progress_dir), "videos", "errors",
+                                                       main="chunks")
         posed = (
             planned.chunks
             | "SpreadChunks" >> beam.Reshuffle()
-            | "Pose" >> beam.ParDo(ChunkPoseFn(model_path, model_spec, options, work_root, progress_dir)).with_outputs(
-                "chunks", "errors", main="windows")
+            | "Pose" >> routing.TaggedParDo(ChunkPoseFn(model_path, model_spec, model_sha256, options, work_root, progress_dir),
+                                            "chunks", "errors", main="windows")
         )
         scores = (
             posed.windows
-            | "Classify" >> RunInference(KeyedModelHandler(PoseModelHandler(model_dir)))
+            # Batches are made per chunk (ChunkPoseFn), not by RunInference's BatchElements, which emits each
+            # bundle's last batch from finish_bundle(): the DaskRunner drops such output (tests/dask_gaps.py).
+            | "Classify" >> RunInference(KeyedModelHandler(PoseModelHandler(model_dir)).with_no_batching())
             | "ByVideo" >> beam.Map(lambda kv: (kv[0][0], (*kv[0][1:], [round(float(p), 5) for p in kv[1].inference])))
         )
         errors = (planned.errors, posed.errors) | "AllErrors" >> beam.Flatten()
         finished = (
             {"videos": planned.videos, "chunks": posed.chunks, "windows": scores, "errors": errors}
             | "JoinByVideo" >> beam.CoGroupByKey()
-            | "Finish" >> beam.ParDo(FinishVideoFn(output, classes, model_id, options, fingerprints, work_root))
-            .with_outputs("errors", main="videos")
+            | "Finish" >> routing.TaggedParDo(FinishVideoFn(output, classes, model_id, options, fingerprints, work_root),
+                                              "errors", main="videos")
         )
         return {"videos": finished.videos, "errors": finished.errors}
 
@@ -525,7 +538,8 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
                 pipeline = beam.Pipeline(options=beam_options)
                 out = (pipeline | "Videos" >> beam.Create(todo[first:first + size])
                        | "Label" >> LabelVideos(args.model, str(pose.path), args.pose_model, args.output, classes,
-                                                model_id, options, fingerprints, progress_dir if local else None))
+                                                model_id, options, fingerprints, progress_dir if local else None,
+                                                pose.sha256 or ""))
                 _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(batch_uri, "uri")
                 result = pipeline.run()
                 result.wait_until_finish()
