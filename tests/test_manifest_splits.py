@@ -115,3 +115,27 @@ def test_explicit_splits_kept_and_conflicts_rejected():
     clash = [ClipSpec("/a.mp4", "x", "g", "train"), ClipSpec("/b.mp4", "x", "g", "test")]
     with pytest.raises(ManifestError, match="leaks"):
         assign_splits(clash)
+
+
+def test_read_uris_from_globs_folders_and_lists(tmp_path):
+    from poseact.manifest import read_uris
+
+    (tmp_path / "a").mkdir()
+    for name in ("a/x.mp4", "a/y.MKV", "a/notes.txt", "z.mp4"):
+        (tmp_path / name).write_bytes(b"v")
+    assert read_uris(str(tmp_path / "a")) == [str(tmp_path / "a" / "x.mp4"), str(tmp_path / "a" / "y.MKV")]
+    assert read_uris(str(tmp_path / "*.mp4")) == [str(tmp_path / "z.mp4")]
+    assert read_uris(str(tmp_path / "z.mp4")) == [str(tmp_path / "z.mp4")]
+    (tmp_path / "list.txt").write_text("# lectures\na/x.mp4\nmissing.mp4\n\n")
+    assert read_uris(str(tmp_path / "list.txt")) == [str(tmp_path / "a" / "x.mp4"), str(tmp_path / "missing.mp4")]
+    (tmp_path / "list.csv").write_text("uri,room\nz.mp4,101\n")
+    assert read_uris(str(tmp_path / "list.csv")) == [str(tmp_path / "z.mp4")]
+    for bad, message in (("nope/*.mp4", "matches no video"), ("absent", "does not exist"),
+                         ("a/notes.txt", "lists no video")):
+        with pytest.raises(ManifestError, match=message):
+            if bad == "a/notes.txt":
+                (tmp_path / bad).write_text("\n")
+            read_uris(str(tmp_path / bad))
+    (tmp_path / "bad.csv").write_text("path\nz.mp4\n")
+    with pytest.raises(ManifestError, match="no 'uri' column"):
+        read_uris(str(tmp_path / "bad.csv"))

@@ -52,3 +52,26 @@ def test_not_a_video(tmp_path, content):
     with pytest.raises(ClipError, match="cannot open") as info:
         list(video.iter_frames(str(path)))
     assert info.value.stage == "decode"
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory):
+    """12 s at 30 fps, each frame's brightness encoding its index (mp4v puts a key frame every 12 frames)."""
+    path = str(tmp_path_factory.mktemp("long") / "long.mp4")
+    frames = (np.full((32, 32, 3), (i * 2) % 256, np.uint8) for i in range(360))
+    demo.write_video(path, frames, fps=30.0)
+    return path
+
+
+def test_spans_seek_and_share_one_sampling_grid(long_clip):
+    whole = [f.timestamp_ms for f in video.iter_frames(long_clip, 10.0)]
+    info = video.probe(long_clip)
+    first = [f for f in video.iter_frames(long_clip, 10.0, info=info, span_ms=(0.0, 6500.0))]
+    second = [f for f in video.iter_frames(long_clip, 10.0, info=info, span_ms=(5000.0, np.inf))]
+    # Every span keeps exactly the frames the whole-video pass keeps in it, so overlapping spans agree.
+    assert [f.timestamp_ms for f in first] == [t for t in whole if t < 6500.0]
+    assert [f.timestamp_ms for f in second] == [t for t in whole if t >= 5000.0]
+    assert len(whole) == 120 and second[0].timestamp_ms == pytest.approx(5000.0, abs=1.0)
+    # The seek lands on the right picture: brightness encodes the frame index (t * 30 / 1000).
+    index = round(second[0].timestamp_ms * 30 / 1000)
+    assert abs(int(second[0].rgb.mean()) - (index * 2) % 256) <= 3
