@@ -424,7 +424,8 @@ class LabelVideos(beam.PTransform):
                                                        main="chunks")
         posed = (
             planned.chunks
-            | "SpreadChunks" >> beam.Reshuffle()
+            # Spread, not Reshuffle: on Dask a lecture's chunks would otherwise all run in its planning task.
+            | "SpreadChunks" >> routing.Spread(lambda task: (task["key"], task["chunk"]["index"]))
             | "Pose" >> routing.TaggedParDo(ChunkPoseFn(model_path, model_spec, model_sha256, options, work_root, progress_dir),
                                             "chunks", "errors", main="windows")
         )

@@ -1,17 +1,18 @@
-"""Multi-output ParDos, global collects and ordered final writes that every runner carries.
+"""Multi-output ParDos, global collects, ordered final writes and reshuffles that every runner carries.
 
 Beam's own idioms for these (`ParDo(...).with_outputs(...)`, `combiners.ToList()`, `util.WaitOn`) rely
 on per-output routing and side inputs. Beam's experimental DaskRunner (2.77) has neither: a consumer of
 one tagged output receives every output of the ParDo, and a side input is recomputed, with all of its
 upstream steps, inside each task that reads it. It also runs only the last step of the graph and what
-that step depends on. The transforms here use only ParDo, Flatten and GroupByKey on a single main
+that step depends on, and its Reshuffle does nothing. The transforms here use only ParDo, Flatten and GroupByKey on a single main
 output, which every runner executes faithfully, so a pipeline built from them gives the same result on
 all of them (tests/test_dask_runner.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
@@ -137,3 +138,34 @@ class After(beam.PTransform):
         parts = [pcoll | "Value" >> beam.Map(lambda value: (True, value))]
         parts += [wait | f"Wait{i}" >> beam.Map(lambda _: (False, None)) for i, wait in enumerate(self._waits)]
         return parts | "Merge" >> beam.Flatten() | "Collect" >> CollectAll() | "Unwrap" >> beam.Map(_only_value)
+
+
+def _slot(key: Any, slots: int) -> int:
+    return int(hashlib.sha256(repr(key).encode()).hexdigest(), 16) % slots
+
+
+class Spread(beam.PTransform):
+    """`beam.Reshuffle()` that also spreads work on runners where Reshuffle does nothing.
+
+    The DaskRunner keeps a PCollection in the partitions it was made in (its Reshuffle is a no-op), so
+    everything one element fans out into stays in one task on one worker: all chunks of one lecture, say.
+    Here elements go to `slots` groups by a stable hash of `key_fn(element)` and are grouped together
+    with one seed per slot; the seeds come from a `Create` of their own, so on Dask the grouping has at
+    least as many partitions as that Create (one per seed with `--dask_partition_size=1`), and the
+    groups land in different tasks. On other runners it is a GroupByKey, which redistributes as
+    Reshuffle does. Elements come out in no particular order.
+    """
+
+    def __init__(self, key_fn: Callable[[Any], Any], slots: int = 64) -> None:
+        super().__init__()
+        if slots < 1:
+            raise ValueError(f"Spread needs at least one slot, got {slots}")
+        self._key_fn = key_fn
+        self._slots = slots
+
+    def expand(self, pcoll):
+        key_fn, slots = self._key_fn, self._slots
+        seeds = pcoll.pipeline | "Seeds" >> beam.Create([(i, (_SEED, None)) for i in range(slots)])
+        keyed = pcoll | "Slot" >> beam.Map(lambda value: (_slot(key_fn(value), slots), (_ITEM, value)))
+        return ((keyed, seeds) | "Merge" >> beam.Flatten() | "Group" >> beam.GroupByKey()
+                | "Items" >> beam.FlatMap(_items))

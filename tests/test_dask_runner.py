@@ -100,6 +100,16 @@ def test_routing_transforms_on_dask(cluster, tmp_path):
     assert got == {"even": [0, 2, 4, 6], "odd": [1, 3, 5], "none": [], "after": "done"}
 
 
+def test_spread_fans_one_element_out_over_both_workers(cluster, tmp_path):
+    """What one element fans out into stays in its Dask task after Reshuffle, but not after Spread."""
+    path = str(tmp_path / "pids.json")
+    with beam.Pipeline(options=PipelineOptions(dask_flags(cluster))) as p:
+        _ = (p | beam.Create(["lecture"]) | beam.FlatMap(lambda key: [(key, i) for i in range(16)])
+             | routing.Spread(lambda task: task, slots=16) | beam.Map(lambda _: os.getpid())
+             | routing.CollectAll() | beam.Map(_dump(path)))
+    assert len(set(json.loads(_read_text(path)))) == 2
+
+
 @pytest.mark.slow
 def test_extraction_on_dask_matches_the_direct_runner(cluster, dataset, tmp_path):
     manifest, rows = dataset
@@ -152,3 +162,35 @@ def test_launcher_runs_extraction_on_a_local_cluster(dataset, tmp_path):
     # The scheduler saw two workers arrive, and both it and the workers were stopped after the job.
     assert (logs / "workers.log").read_text().count("Registered to:") == 2
     assert "End scheduler" in (logs / "scheduler.log").read_text()
+
+
+def _tree(root):
+    return {os.path.relpath(os.path.join(folder, name), root): _read_bytes(os.path.join(folder, name))
+            for folder, _, names in os.walk(root) for name in names}
+
+
+def _read_bytes(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+@pytest.mark.slow
+def test_labelling_on_dask_matches_the_direct_runner(cluster, tmp_path):
+    from pipelines import label  # noqa: PLC0415
+    from tests.label_support import make_lecture, make_model  # noqa: PLC0415
+
+    model = make_model(str(tmp_path / "model"))
+    make_lecture(str(tmp_path / "videos" / "lecture.mp4"), seconds=12.0, students=2)
+    listing = tmp_path / "lectures.txt"
+    listing.write_text("videos/lecture.mp4\nvideos/missing.mp4\n")
+    flags = ["--input", str(listing), "--model", model, "--chunk-seconds", "4", "--stride", "2", "--no-progress"]
+    direct = label.run([*flags, "--output", str(tmp_path / "direct")])
+    dask = label.run([*flags, "--output", str(tmp_path / "dask"), *dask_flags(cluster)])
+    expected = _tree(tmp_path / "direct")
+    got = _tree(tmp_path / "dask")
+    assert sorted(got) == sorted(expected) and any(name.endswith("segments.parquet") for name in got)
+    assert {n: v for n, v in got.items() if n != "run.json"} == {n: v for n, v in expected.items() if n != "run.json"}
+    assert _without_run(dask) == _without_run(direct)
+    assert (dask["videos_labelled"], dask["videos_failed"]) == (1, 1)
+    # The lecture's three chunks left the task that planned them and ran on both workers.
+    assert len(dask["run"]["chunks_per_worker"]) == 2 and sum(dask["run"]["chunks_per_worker"]) == 3

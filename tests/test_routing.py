@@ -58,3 +58,11 @@ def test_after_passes_the_value_on_and_needs_exactly_one():
         assert_that(value, equal_to([{"k": 1}]))
     with pytest.raises(Exception, match="exactly one element before it, got 2"), BeamTestPipeline() as p:
         _ = p | beam.Create([1, 2]) | routing.After()
+
+
+def test_spread_passes_every_element_once():
+    with BeamTestPipeline() as p:
+        got = p | beam.Create(list(range(20)) + [3]) | routing.Spread(lambda x: x, slots=4)
+        assert_that(got, equal_to(list(range(20)) + [3]))
+    with pytest.raises(ValueError, match="at least one slot"):
+        routing.Spread(lambda x: x, slots=0)
