@@ -116,6 +116,23 @@ def landmark_box(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.array([x0, y0, x1, y1], np.float32)
 
 
+def body_box(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Pixel box of face, arms and hips whatever their visibility: where this person's body probably is.
+
+    Only used to recognise a second, phantom "person" that MediaPipe sometimes finds on someone's torso
+    (seen on the demo lecture: a second pose inside the astronaut's suit, all landmarks 'visible')."""
+    xy = landmarks[:25, :2] * np.array([width, height], np.float32)
+    x0, y0 = np.clip(xy.min(axis=0), 0, [width, height])
+    x1, y1 = np.clip(xy.max(axis=0), 0, [width, height])
+    return np.array([x0, y0, x1, y1], np.float32)
+
+
+def _contained(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of box `a` inside box `b`."""
+    area = _area(a)
+    return _intersection(a, b) / area if area > 0 else 0.0
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two boxes (x0, y0, x1, y1)."""
     inter = _intersection(a, b)
@@ -143,20 +160,28 @@ def _intersection(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def merge_detections(boxes: list[np.ndarray], scores: list[float], iou_max: float = 0.4,
-                     contain_max: float = 0.6) -> list[int]:
+                     contain_max: float = 0.6, bodies: list[np.ndarray] | None = None) -> list[int]:
     """Indices of the boxes kept after dropping duplicates, best score first.
 
     A box is a duplicate of a kept one when their IoU exceeds `iou_max`, or when most of the smaller box
-    (`contain_max` of its area) lies inside the other: a tile that cuts a person finds a part of them.
+    (`contain_max` of its area) lies inside the other (a tile that cuts a person finds a part of them), or
+    inside the other's `bodies` box (a phantom on someone's torso, see `body_box`).
     """
-    order = sorted(range(len(boxes)), key=lambda i: (-scores[i], i))
+    bodies = bodies if bodies is not None else boxes
+    # A box inside another detection's body (and not the other way round) is a phantom on that body,
+    # whatever its score: drop it first, so that it can never make the real person a duplicate of it.
+    phantoms = {i for i in range(len(boxes)) for k in range(len(boxes))
+                if i != k and _contained(boxes[i], bodies[k]) > contain_max
+                and _contained(boxes[k], bodies[i]) <= contain_max}
+    order = sorted((i for i in range(len(boxes)) if i not in phantoms), key=lambda i: (-scores[i], i))
     kept: list[int] = []
     for i in order:
         duplicate = False
         for k in kept:
             inter = _intersection(boxes[i], boxes[k])
             smaller = min(_area(boxes[i]), _area(boxes[k]))
-            if iou(boxes[i], boxes[k]) > iou_max or (smaller > 0 and inter / smaller > contain_max):
+            if (iou(boxes[i], boxes[k]) > iou_max or (smaller > 0 and inter / smaller > contain_max)
+                    or _contained(boxes[i], bodies[k]) > contain_max or _contained(boxes[k], bodies[i]) > contain_max):
                 duplicate = True
                 break
         if not duplicate:
@@ -189,6 +214,7 @@ def crop_box(box: np.ndarray, margin: float, width: int, height: int) -> tuple[i
 class _Track:
     ident: int
     box: np.ndarray
+    body: np.ndarray
     crop: tuple[int, int, int, int]
     landmarker: object
     last_seen_ms: float
@@ -247,6 +273,10 @@ class PeoplePoser:
     def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
         """Person boxes (pixels) found on the whole frame and its tiles, duplicates merged, in a fixed order
         (left to right, then top to bottom)."""
+        return [box for box, _ in self._detect(rgb)]
+
+    def _detect(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`detect`, with each person's `body_box` beside their box."""
         import mediapipe as mp  # noqa: PLC0415
 
         if self._detector is None:
@@ -255,7 +285,7 @@ class PeoplePoser:
         regions = tiles(width, height, self.config.grid, self.config.tile_overlap)
         if self.config.whole_frame and self.config.grid != (1, 1):
             regions = [(0, 0, width, height), *regions]
-        boxes, scores = [], []
+        boxes, scores, bodies = [], [], []
         for x0, y0, x1, y1 in regions:
             part = np.ascontiguousarray(rgb[y0:y1, x0:x1])
             result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=part))
@@ -265,9 +295,10 @@ class PeoplePoser:
                 if _area(box) <= 0:
                     continue
                 boxes.append(box)
+                bodies.append(body_box(points, width, height))
                 scores.append(float(points[_BOX_LANDMARKS, 3].mean()))
-        kept = [boxes[i] for i in merge_detections(boxes, scores)]
-        return sorted(kept, key=lambda b: (round(float(b[0])), round(float(b[1]))))
+        kept = [(boxes[i], bodies[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
+        return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
 
     def process(self, rgb: np.ndarray, timestamp_ms: float) -> list[Observation]:
         """Everyone found in one frame; frames must come in increasing time order."""
@@ -281,7 +312,7 @@ class PeoplePoser:
         self._last_ms = ts
         if timestamp_ms >= self._next_detect_ms:
             start = time.perf_counter()
-            self._refresh(self.detect(rgb), width, height, timestamp_ms)
+            self._refresh(self._detect(rgb), width, height, timestamp_ms)
             self.detection_seconds += time.perf_counter() - start
             self._next_detect_ms = (np.floor(timestamp_ms / (1000 * c.detect_every_s)) + 1) * 1000 * c.detect_every_s
         start = time.perf_counter()
@@ -298,29 +329,29 @@ class PeoplePoser:
                 continue
             # The crop stays where the last detection put it (it moves only on detection passes): a crop that
             # followed the landmarks could drift onto a neighbour and carry this id over to them.
-            track.box, track.last_seen_ms = box, timestamp_ms
+            track.box, track.body, track.last_seen_ms = box, body_box(points, width, height), timestamp_ms
             seen.append(Observation(track.ident, box, points))
         self.pose_seconds += time.perf_counter() - start
         self._prune(timestamp_ms)
         alive = {t.ident for t in self._tracks}
         return [o for o in seen if o.track in alive]
 
-    def _refresh(self, boxes: list[np.ndarray], width: int, height: int, now_ms: float) -> None:
+    def _refresh(self, found: list[tuple[np.ndarray, np.ndarray]], width: int, height: int, now_ms: float) -> None:
         c = self.config
+        boxes = [box for box, _ in found]
         pairs = match([t.box for t in self._tracks], boxes, c.match_similarity)
         matched = {b for _, b in pairs}
         for t, b in pairs:
             track = self._tracks[t]
-            track.box = boxes[b]
+            track.box, track.body = found[b]
             track.crop = crop_box(boxes[b], c.crop_margin, width, height)
-        for b, box in enumerate(boxes):
+        for b, (box, body) in enumerate(found):
             if b in matched or len(self._tracks) >= c.max_people:
                 continue
-            if any(_same_person(box, t.box, c.match_similarity) for t in self._tracks):
-                continue  # a second view of someone already tracked (another tile, a part of them)
-            self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms),
-                                       box, crop_box(box, c.crop_margin, width, height),
-                                       self._make(video=True), now_ms))
+            if any(_same_person(box, t.box, c.match_similarity) or _contained(box, t.body) > 0.6 for t in self._tracks):
+                continue  # a second view of someone already tracked (another tile, a part of them, their torso)
+            self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms), box, body,
+                                       crop_box(box, c.crop_margin, width, height), self._make(video=True), now_ms))
 
     def _reuse_or_new_id(self, box: np.ndarray, now_ms: float) -> int:
         """The id of the recently ended track that overlapped this box most, else a new id."""

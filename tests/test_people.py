@@ -76,3 +76,12 @@ def test_tiles_find_every_student_the_whole_frame_misses(tmp_path, model_buffer)
     # One box per grid cell (two rows of two students).
     centres = sorted((int((b[1] + b[3]) / 2 > 360), int((b[0] + b[2]) / 2 > 640)) for b in found_tiled)
     assert centres == [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
+def test_phantom_on_a_torso_is_dropped_even_with_the_higher_score():
+    """Seen on the demo lecture: a second 'person' inside the astronaut's suit, all landmarks visible."""
+    real, real_body = np.array([531, 160, 596, 221.0]), np.array([513, 160, 605, 333.0])
+    phantom, phantom_body = np.array([514, 271, 549, 336.0]), np.array([514, 231, 581, 336.0])
+    other, other_body = np.array([610, 528, 735, 634.0]), np.array([601, 528, 735, 720.0])
+    kept = people.merge_detections([phantom, real, other], [0.9, 0.8, 0.7], bodies=[phantom_body, real_body, other_body])
+    assert kept == [1, 2]
