@@ -78,11 +78,11 @@ def _report_dask(runs: dict[str, dict], bare_fps: float) -> dict:
         figures.update({f"{key}_dask_{r['workers']}_workers_fps": r["fps"], f"{key}_steady_fps": r["steady_fps"],
                         f"{key}_over_a": ratio, f"{key}_over_a_steady": steady,
                         **{f"{key}_{name}": r[name] for name in
-                           ("clips_per_worker", "cluster_start_s", "worker_peak_rss_mib")}})
+                           ("clips_per_worker", "cluster_start_s", "warm_up_s", "worker_peak_rss_mib")}})
         print(f"({key}) pipeline, Dask, {r['workers']} worker(s)  : {r['fps']:8.2f} fps end to end, "
               f"{r['steady_fps']} steady; {key}/a = {ratio} end to end, {steady} steady; cluster start "
-              f"{r['cluster_start_s']} s, clips per worker {r['clips_per_worker']}, worker peak RSS "
-              f"{r['worker_peak_rss_mib']} MiB")
+              f"{r['cluster_start_s']} s, warm-up job {r['warm_up_s']} s, clips per worker {r['clips_per_worker']}, "
+              f"worker peak RSS {r['worker_peak_rss_mib']} MiB")
     return figures
 
 

@@ -4,9 +4,9 @@ Beam's own idioms for these (`ParDo(...).with_outputs(...)`, `combiners.ToList()
 on per-output routing and side inputs. Beam's experimental DaskRunner (2.77) has neither: a consumer of
 one tagged output receives every output of the ParDo, and a side input is recomputed, with all of its
 upstream steps, inside each task that reads it. It also runs only the last step of the graph and what
-that step depends on, and its Reshuffle does nothing. The transforms here use only ParDo, Flatten and GroupByKey on a single main
-output, which every runner executes faithfully, so a pipeline built from them gives the same result on
-all of them (tests/test_dask_runner.py).
+that step depends on, and its Reshuffle does nothing. The transforms here use only ParDo, Create,
+Flatten and GroupByKey on single-output steps, which every runner executes faithfully, so a pipeline
+built from them gives the same result on all of them (tests/test_dask_runner.py).
 """
 
 from __future__ import annotations
