@@ -28,6 +28,7 @@ import signal
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,8 +36,12 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import KeyedModelHandler, PredictionResult, RunInference
-from apache_beam.ml.inference.tensorflow_inference import TFModelHandlerNumpy
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
+
+with warnings.catch_warnings():
+    # tensorflow_hub (imported by Beam's TF model handler) warns that pkg_resources is deprecated.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    from apache_beam.ml.inference.tensorflow_inference import TFModelHandlerNumpy
 
 from pipelines import progress, routing, sinks
 from pipelines.clipjob import LOCAL_RUNNERS
