@@ -152,8 +152,9 @@ class Spread(beam.PTransform):
     Here elements go to `slots` groups by a stable hash of `key_fn(element)` and are grouped together
     with one seed per slot; the seeds come from a `Create` of their own, so on Dask the grouping has at
     least as many partitions as that Create (one per seed with `--dask_partition_size=1`), and the
-    groups land in different tasks. On other runners it is a GroupByKey, which redistributes as
-    Reshuffle does. Elements come out in no particular order.
+    groups land in different tasks; `slots` bounds the parallelism there. A Reshuffle follows, so that
+    runners with a working one (Dataflow, Flink) still spread element by element rather than slot by
+    slot. Elements come out in no particular order.
     """
 
     def __init__(self, key_fn: Callable[[Any], Any], slots: int = 64) -> None:
@@ -168,4 +169,4 @@ class Spread(beam.PTransform):
         seeds = pcoll.pipeline | "Seeds" >> beam.Create([(i, (_SEED, None)) for i in range(slots)])
         keyed = pcoll | "Slot" >> beam.Map(lambda value: (_slot(key_fn(value), slots), (_ITEM, value)))
         return ((keyed, seeds) | "Merge" >> beam.Flatten() | "Group" >> beam.GroupByKey()
-                | "Items" >> beam.FlatMap(_items))
+                | "Items" >> beam.FlatMap(_items) | "Reshuffle" >> beam.Reshuffle())
