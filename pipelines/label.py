@@ -120,8 +120,7 @@ class _LocalVideos:
             self._paths[uri] = self._paths.pop(uri)  # most recent last
             return self._paths[uri]
         while len(self._paths) >= self._keep:
-            _, old = next(iter(self._paths.items()))
-            self._paths.pop(next(iter(self._paths)))
+            old = self._paths.pop(next(iter(self._paths)))  # least recently used first
             if os.path.exists(old):
                 os.unlink(old)
         fs, remote = storage.filesystem(uri)

@@ -208,3 +208,27 @@ def test_real_two_person_clip(tmp_path):
     assert summary["persons"] >= 2
     segments = _table(os.path.join(out, "segments.parquet"))
     assert segments.person.nunique() >= 2
+
+
+@pytest.mark.parametrize("server_name", ["gcs_server", "s3_server"])
+def test_remote_lectures_in_and_out(inputs, model_dir, server_name, request, tmp_path):
+    """Lectures read from and every output written to a real object store on loopback (GCS emulator, moto)."""
+    from poseact import storage
+
+    server = request.getfixturevalue(server_name)
+    with server.activated():
+        prefix = server.url(f"label-{tmp_path.name}")
+        uri = storage.join(prefix, "in", "small.mp4")
+        storage.upload_atomic(inputs["small"], uri)
+        out = storage.join(prefix, "out")
+        run = label.run(["--input", storage.join(prefix, "in"), "--model", model_dir, "--output", out,
+                         "--overlay", *FLAGS])
+        assert run["videos_labelled"] == 1 and run["videos_failed"] == 0
+        key = label.video_key(uri)
+        for name in ("segments.parquet", "tracks.parquet", "summary.json", "timeline.png", "overlay.mp4", "done.json"):
+            assert storage.exists(storage.join(out, "lectures", key, name)), name
+        with storage.local_copy(storage.join(out, "tracks.parquet")) as path:
+            tracks = _table(path)
+        assert list(tracks.video) == [uri, uri]  # the two students of the small lecture
+        work = storage.join(out, ".work")
+        assert not storage.exists(work) or not storage.list_files(work)  # landmark scratch files removed
