@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import io
 import json
 import logging
 import os
@@ -255,13 +256,9 @@ def _save_chunk_landmarks(uri: str, pose: lecture.ChunkPose) -> None:
     for track, (landmarks, detected, _) in pose.tracks.items():
         arrays[f"lm_{track}"] = landmarks[owned]
         arrays[f"det_{track}"] = detected[owned]
-    fd, tmp = tempfile.mkstemp(suffix=".npz", prefix="poseact-")
-    os.close(fd)
-    try:
-        np.savez_compressed(tmp, **arrays)
-        storage.upload_atomic(tmp, uri)
-    finally:
-        os.unlink(tmp)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    storage.write_atomic(uri, buffer.getvalue())
 
 
 class PoseModelHandler(TFModelHandlerNumpy):
@@ -282,8 +279,8 @@ class PoseModelHandler(TFModelHandlerNumpy):
             return export.load_model(self._model_dir)[0]
         local = tempfile.mkdtemp(prefix="poseact-model-")
         for name in (export.KERAS_FILE, export.CARD):
-            storage.filesystem(self._model_dir)[0].get_file(
-                storage.filesystem(storage.join(self._model_dir, name))[1], os.path.join(local, name))
+            with storage.local_copy(storage.join(self._model_dir, name)) as path:
+                shutil.copy(path, os.path.join(local, name))
         return export.load_model(local)[0]
 
 
@@ -389,16 +386,18 @@ def _people_stats(people: list[int]) -> dict[str, Any]:
 def write_table(uri: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
     """Rows as a Parquet file with a fixed column order (atomic; same rows give the same bytes)."""
     import pyarrow as pa  # noqa: PLC0415
+
+    _write_parquet(uri, pa.table({c: [r[c] for r in rows] for c in columns}, schema=_arrow_schema(columns)))
+
+
+def _write_parquet(uri: str, table) -> None:
+    """A pyarrow table as one Parquet file, written atomically (tables here are small: built in memory)."""
+    import pyarrow as pa  # noqa: PLC0415
     import pyarrow.parquet as pq  # noqa: PLC0415
 
-    table = pa.table({c: [r[c] for r in rows] for c in columns}, schema=_arrow_schema(columns))
-    fd, tmp = tempfile.mkstemp(suffix=".parquet", prefix="poseact-")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        storage.upload_atomic(tmp, uri)
-    finally:
-        os.unlink(tmp)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    storage.write_atomic(uri, sink.getvalue().to_pybytes())
 
 
 def _arrow_schema(columns: tuple[str, ...]):
@@ -527,7 +526,7 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     beam_options = PipelineOptions(beam_args)
     beam_options.view_as(SetupOptions).save_main_session = False
     runner = beam_options.view_as(StandardOptions).runner
-    local = runner in LOCAL_RUNNERS or str(runner).endswith("DaskRunner")
+    local = runner in LOCAL_RUNNERS
     errors_uri = storage.join(args.output, "errors.jsonl")
     started = time.time()
     marks: list[dict[str, Any]] = []
@@ -535,15 +534,17 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     failed: list[dict[str, Any]] = []
     size = args.videos_per_job or len(todo) or 1
     with tempfile.TemporaryDirectory(prefix="poseact-progress-") as progress_dir:
-        with progress.ProgressBar(progress_dir, 0, "label", enabled=local and not args.no_progress and bool(todo),
-                                  unit="chunk"):
+        # As in extraction: workers that cannot see this folder skip their markers, so a remote run shows
+        # no bar until (unless) markers appear.
+        with progress.ProgressBar(progress_dir, 0, "label", enabled=not args.no_progress and bool(todo),
+                                  wait_for_first=not local, unit="chunk"):
             for first in range(0, len(todo), size):
                 # One Beam job per batch of videos: a killed run loses at most the batch in flight.
                 batch_uri = storage.join(args.output, f".errors-{first:06d}.jsonl")
                 pipeline = beam.Pipeline(options=beam_options)
                 out = (pipeline | "Videos" >> beam.Create(todo[first:first + size])
                        | "Label" >> LabelVideos(args.model, str(pose.path), args.pose_model, args.output, classes,
-                                                model_id, options, fingerprints, progress_dir if local else None,
+                                                model_id, options, fingerprints, progress_dir,
                                                 pose.sha256 or ""))
                 _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(batch_uri, "uri")
                 result = pipeline.run()
@@ -553,7 +554,7 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
                 failed += [json.loads(line) for line in storage.read_bytes(batch_uri).decode().splitlines() if line]
                 fs, path = storage.filesystem(batch_uri)
                 fs.rm(path)
-        marks = progress.read_marks(progress_dir) if local else []
+        marks = progress.read_marks(progress_dir)
     # errors.jsonl lists every video in OUT that failed and is not labelled since: this run's dead letters plus
     # earlier ones for videos this run did not touch (so watch mode, one job per poll, keeps them all).
     earlier = [json.loads(line) for line in (storage.read_bytes(errors_uri).decode().splitlines()
@@ -630,16 +631,11 @@ def write_run_tables(output: str) -> dict[str, int]:
         table = table.sort_by([("video", "ascending"), ("person", "ascending"),
                                ("start_s" if name == "segments" else "first_s", "ascending")])
         counts[name] = table.num_rows
-        fd, tmp = tempfile.mkstemp(suffix=".tmp", prefix="poseact-")
-        os.close(fd)
-        try:
-            pq.write_table(table, tmp)
-            storage.upload_atomic(tmp, storage.join(output, f"{name}.parquet"))
-            if name == "segments":
-                pacsv.write_csv(table, tmp)
-                storage.upload_atomic(tmp, storage.join(output, "segments.csv"))
-        finally:
-            os.unlink(tmp)
+        _write_parquet(storage.join(output, f"{name}.parquet"), table)
+        if name == "segments":
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(table, sink)
+            storage.write_atomic(storage.join(output, "segments.csv"), sink.getvalue().to_pybytes())
     return counts
 
 

@@ -133,6 +133,11 @@ def _contained(a: np.ndarray, b: np.ndarray) -> float:
     return _intersection(a, b) / area if area > 0 else 0.0
 
 
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the smaller box inside the other."""
+    return max(_contained(a, b), _contained(b, a))
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two boxes (x0, y0, x1, y1)."""
     inter = _intersection(a, b)
@@ -144,9 +149,7 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """How alike two boxes of a person are, in [0, 1]: the mean of their IoU and of the share of the smaller
     box inside the larger. Unlike IoU alone, it stays high when one view of a person is a part of the other
     (MediaPipe sometimes finds only a head and shoulders where another pass found the arms too)."""
-    smaller = min(_area(a), _area(b))
-    inside = _intersection(a, b) / smaller if smaller > 0 else 0.0
-    return 0.5 * (iou(a, b) + inside)
+    return 0.5 * (iou(a, b) + _overlap(a, b))
 
 
 def _area(box: np.ndarray) -> float:
@@ -178,9 +181,7 @@ def merge_detections(boxes: list[np.ndarray], scores: list[float], iou_max: floa
     for i in order:
         duplicate = False
         for k in kept:
-            inter = _intersection(boxes[i], boxes[k])
-            smaller = min(_area(boxes[i]), _area(boxes[k]))
-            if (iou(boxes[i], boxes[k]) > iou_max or (smaller > 0 and inter / smaller > contain_max)
+            if (iou(boxes[i], boxes[k]) > iou_max or _overlap(boxes[i], boxes[k]) > contain_max
                     or _contained(boxes[i], bodies[k]) > contain_max or _contained(boxes[k], bodies[i]) > contain_max):
                 duplicate = True
                 break
@@ -384,8 +385,7 @@ class PeoplePoser:
 
 def _same_person(a: np.ndarray, b: np.ndarray, min_iou: float, min_contained: float = 0.6) -> bool:
     """Whether two boxes look like the same person: enough IoU, or most of the smaller one inside the other."""
-    smaller = min(_area(a), _area(b))
-    return iou(a, b) >= min_iou or (smaller > 0 and _intersection(a, b) / smaller >= min_contained)
+    return iou(a, b) >= min_iou or _overlap(a, b) >= min_contained
 
 
 def _as_array(landmarks) -> np.ndarray:
