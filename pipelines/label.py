@@ -29,24 +29,18 @@ import signal
 import tempfile
 import threading
 import time
-import warnings
-from collections.abc import Iterable
 from typing import Any
 
 import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
-from apache_beam.ml.inference.base import KeyedModelHandler, PredictionResult, RunInference
+from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
 
-with warnings.catch_warnings():
-    # tensorflow_hub (imported by Beam's TF model handler) warns that pkg_resources is deprecated.
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-    from apache_beam.ml.inference.tensorflow_inference import TFModelHandlerNumpy
-
-from pipelines import progress, routing, sinks
+from pipelines import label_models, progress, routing, sinks
+from pipelines.label_models import PoseModelHandler  # noqa: F401 (re-exported: tests and users import it here)
 from pipelines.clipjob import LOCAL_RUNNERS
-from poseact import export, lecture, pose_model, segments, storage
+from poseact import lecture, pose_model, rules, segments, storage
 from poseact.errors import ClipError
 from poseact.manifest import VIDEO_EXTENSIONS, read_uris
 from poseact.people import PeopleConfig
@@ -261,36 +255,6 @@ def _save_chunk_landmarks(uri: str, pose: lecture.ChunkPose) -> None:
     storage.write_atomic(uri, buffer.getvalue())
 
 
-class PoseModelHandler(TFModelHandlerNumpy):
-    """Beam's TensorFlow model handler, loading our `.keras` model with its card checked.
-
-    Inputs are (max_frames, 24, 4) arrays: the normalised pose and the frame mask as a fourth channel
-    (RunInference passes one array per element; the model takes the two apart).
-    """
-
-    def __init__(self, model_dir: str, max_batch_size: int = 64) -> None:
-        super().__init__(model_uri=storage.join(model_dir, export.KERAS_FILE), inference_fn=_infer,
-                         min_batch_size=1, max_batch_size=max_batch_size)
-        self._model_dir = model_dir
-
-    def load_model(self):
-        """The checked Keras model (copied first when the folder is remote)."""
-        if storage.is_local(self._model_dir):
-            return export.load_model(self._model_dir)[0]
-        local = tempfile.mkdtemp(prefix="poseact-model-")
-        for name in (export.KERAS_FILE, export.CARD):
-            with storage.local_copy(storage.join(self._model_dir, name)) as path:
-                shutil.copy(path, os.path.join(local, name))
-        return export.load_model(local)[0]
-
-
-def _infer(model, batch, inference_args, model_id=None) -> Iterable[PredictionResult]:
-    x = np.stack(batch).astype(np.float32)
-    probs = model({"pose": x[..., :3], "frame_mask": x[:, :, 0, 3]}, training=False)
-    probs = np.asarray(probs)
-    return [PredictionResult(example, inference, model_id) for example, inference in zip(batch, probs)]
-
-
 class FinishVideoFn(beam.DoFn):
     """All of one video's parts in (info, chunks, window scores, dead letters); its files out.
 
@@ -328,10 +292,7 @@ class FinishVideoFn(beam.DoFn):
         from poseact import report  # noqa: PLC0415
 
         mapping = lecture.stitch(chunks)
-        per_person: dict[int, list[segments.Window]] = {}
-        for chunk, track, start_s, end_s, probs in sorted(scored):
-            person = mapping[(chunk, track)]
-            per_person.setdefault(person, []).append(segments.Window(start_s, end_s, tuple(probs)))
+        per_person = _person_windows(scored, mapping, rules.is_rules(self._model_id))
         segs: list[segments.Segment] = []
         for person in sorted(per_person):
             segs += segments.to_segments(person, per_person[person], self._classes, smooth=self._options.smooth,
@@ -373,6 +334,21 @@ class FinishVideoFn(beam.DoFn):
                                                       "video": video["uri"]})
         yield {"video": video["uri"], "key": key, "persons": len(tracks), "segments": len(segs),
                "duration_s": round(info.duration_s, 3), "frames": len(people)}
+
+
+def _person_windows(scored: list[tuple], mapping: dict[tuple[int, int], int],
+                    rule_features: bool) -> dict[int, list[segments.Window]]:
+    """Each person's scored windows. With the rules, the window outputs are rule features, scored here per
+    person against the person's own baseline (`rules.person_scores`)."""
+    rows: dict[int, list[tuple[float, float, tuple[float, ...]]]] = {}
+    for chunk, track, start_s, end_s, output in sorted(scored, key=lambda r: r[:4]):
+        rows.setdefault(mapping[(chunk, track)], []).append((start_s, end_s, tuple(output)))
+    out: dict[int, list[segments.Window]] = {}
+    for person, windows in rows.items():
+        outputs = [w[2] for w in windows]
+        scores = rules.person_scores(outputs) if rule_features else np.asarray(outputs)
+        out[person] = [segments.Window(s, e, tuple(float(v) for v in p)) for (s, e, _), p in zip(windows, scores)]
+    return out
 
 
 def _people_stats(people: list[int]) -> dict[str, Any]:
@@ -436,7 +412,8 @@ class LabelVideos(beam.PTransform):
             posed.windows
             # Batches are made per chunk (ChunkPoseFn), not by RunInference's BatchElements, which emits each
             # bundle's last batch from finish_bundle(): the DaskRunner drops such output (tests/dask_gaps.py).
-            | "Classify" >> RunInference(KeyedModelHandler(PoseModelHandler(model_dir)).with_no_batching())
+            | "Classify" >> RunInference(KeyedModelHandler(label_models.handler(model_dir, options.windows.fps))
+                                         .with_no_batching())
             | "ByVideo" >> beam.Map(lambda kv: (kv[0][0], (*kv[0][1:], [round(float(p), 5) for p in kv[1].inference])))
         )
         errors = (planned.errors, posed.errors) | "AllErrors" >> beam.Flatten()
@@ -455,13 +432,17 @@ def build_parser() -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", help="glob, folder, list file (.txt/.csv/.jsonl) or video; local, gs://, s3://")
     source.add_argument("--watch", help="keep labelling new videos that land under this prefix")
-    parser.add_argument("--model", required=True, help="model folder written by `poseact train`")
+    parser.add_argument("--model", required=True,
+                        help="model folder written by `poseact train`, or `rules` (pose rules, no training: "
+                             "hand_raise, writing, reading, other)")
     parser.add_argument("--output", required=True, help="output folder (local path, gs://, s3://, ...)")
     parser.add_argument("--pose-model", default="full", help="lite, full, heavy, a .task path or a URL")
     parser.add_argument("--chunk-seconds", type=float, default=60.0, help="video seconds per parallel chunk")
-    parser.add_argument("--stride", type=float, default=1.0, help="seconds between window starts")
+    parser.add_argument("--stride", type=float, default=None,
+                        help="seconds between window starts (default: the model's; 1 for trained models, 0.5 for rules)")
     parser.add_argument("--min-detected", type=float, default=0.5, help="least fraction of a window's frames with the person")
-    parser.add_argument("--smooth", type=int, default=3, help="windows in the moving average of class scores")
+    parser.add_argument("--smooth", type=int, default=None,
+                        help="windows in the moving average of class scores (default: the model's; 3, rules 1)")
     parser.add_argument("--threshold", type=float, default=0.5, help="below this smoothed score the label is 'unknown'")
     parser.add_argument("--min-segment", type=float, default=0.0, help="shorter segments merge into a neighbour (s)")
     parser.add_argument("--grid", default="2x2", help="detection tiles COLSxROWS (1x1: whole frame only)")
@@ -489,32 +470,19 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
     return LabelOptions(
         chunk_s=args.chunk_seconds,
         people=PeopleConfig(grid=(cols, rows), detect_every_s=args.detect_every, max_people=args.max_people),
-        windows=lecture.WindowConfig(fps=float(fps), max_frames=int(card["max_frames"]), stride_s=args.stride,
+        windows=lecture.WindowConfig(fps=float(fps), max_frames=int(card["max_frames"]),
+                                     stride_s=args.stride if args.stride is not None else float(card.get("stride_s", 1.0)),
                                      min_detected=args.min_detected),
-        smooth=args.smooth, threshold=args.threshold, min_segment_s=args.min_segment, overlay=args.overlay,
+        smooth=args.smooth if args.smooth is not None else int(card.get("smooth", 3)), threshold=args.threshold, min_segment_s=args.min_segment, overlay=args.overlay,
         limits=VideoLimits(max_duration_s=args.max_duration),
     )
 
 
-def _model_id(model_dir: str, card: dict[str, Any]) -> str:
-    digest = hashlib.sha256(storage.read_bytes(storage.join(model_dir, export.KERAS_FILE))).hexdigest()
-    return f"{card.get('model', 'model')}@{digest[:12]}"
-
-
-def _read_card(model_dir: str) -> dict[str, Any]:
-    uri = storage.join(model_dir, export.CARD)
-    if not storage.exists(uri):
-        raise ValueError(f"{model_dir!r} is not a model folder: no {export.CARD} (make one with `poseact train`)")
-    card = json.loads(storage.read_bytes(uri))
-    export.check_compatible(card)
-    return card
-
-
 def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str]) -> dict[str, Any]:
     """Label `uris` (skipping finished ones unless --force) and rewrite the run-level tables."""
-    card = _read_card(args.model)
+    card = label_models.read_card(args.model)
     classes = list(card["classes"])
-    model_id = _model_id(args.model, card)
+    model_id = label_models.model_id(args.model, card)
     options = _options(args, card)
     pose = pose_model.resolve(args.pose_model)
     fingerprints = {u: fingerprint(u, model_id, pose.sha256, options) for u in uris}
