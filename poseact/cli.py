@@ -17,6 +17,7 @@ commands:
   bench     speed benchmarks (extract, train, label)                  poseact bench extract --help
   model     resolve, fetch or build the pose model and say which     poseact model --help
   demo      write the bundled demo data set (clips + manifest)       poseact demo --help
+  agree     agreement of labels with a ground-truth script            poseact agree --help
 """
 
 
@@ -117,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             return _model(rest)
         if command == "demo":
             return _demo(rest)
+        if command == "agree":
+            from poseact import agreement  # noqa: PLC0415
+
+            return agreement.main(rest)
     except (ManifestError, PoseModelError, ClipError, ValueError) as err:
         print(f"poseact {command}: error: {err}", file=sys.stderr)
         return 2

@@ -201,9 +201,14 @@ def raise_levels(pose: np.ndarray) -> np.ndarray:
                                                                           np.nan_to_num(elbow_up, nan=0.0)),
                                                                   np.nan_to_num(low, nan=0.0))
         best = np.fmax(best, np.fmax(np.nan_to_num(above_head, nan=0.0), guarded))
-    # Bridge one-frame landmark dropouts (a finger landmark jumping for a frame) before the hold.
-    padded = np.pad(best, 1, mode="edge")
-    return np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:])
+    # Bridge one-frame dips (a finger landmark jumping for a frame) before the hold: a closing (3-frame
+    # max, then 3-frame min) fills a single low frame between high ones without lengthening a raise.
+    return _slide(_slide(best, np.maximum), np.minimum)
+
+
+def _slide(values: np.ndarray, pick) -> np.ndarray:
+    padded = np.pad(values, 1, mode="edge")
+    return pick(pick(padded[:-2], padded[1:-1]), padded[2:])
 
 
 def held(levels: np.ndarray, frames: int) -> float:

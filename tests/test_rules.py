@@ -1,0 +1,216 @@
+"""Tests of poseact.rules on made landmark sequences (a frontal upper body in shoulder widths).
+
+The made skeleton is in the model-input layout (`poseact.normalize`): landmarks 1-24, each frame centred on
+the shoulder midpoint, lengths in shoulder widths, y pointing down; proportions from the median of 21 real
+upright MediaPipe clips (eyes 0.68 sw above the shoulder line, ears 0.07 sw below the eyes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from poseact import rules
+from poseact.landmarks import MODEL_LANDMARKS, PoseLandmark as P
+
+FPS = rules.FPS
+T = int(round(FPS * rules.WINDOW_S))
+
+# (x, y) in shoulder widths, y down, the person's left on image right (a camera facing them).
+UPRIGHT = {
+    P.LEFT_EYE_INNER: (0.05, -0.68), P.LEFT_EYE: (0.09, -0.68), P.LEFT_EYE_OUTER: (0.12, -0.68),
+    P.RIGHT_EYE_INNER: (-0.05, -0.68), P.RIGHT_EYE: (-0.09, -0.68), P.RIGHT_EYE_OUTER: (-0.12, -0.68),
+    P.LEFT_EAR: (0.2, -0.61), P.RIGHT_EAR: (-0.2, -0.61), P.MOUTH_LEFT: (0.05, -0.46),
+    P.MOUTH_RIGHT: (-0.05, -0.46), P.LEFT_SHOULDER: (0.5, 0.0), P.RIGHT_SHOULDER: (-0.5, 0.0),
+    P.LEFT_ELBOW: (0.6, 0.7), P.RIGHT_ELBOW: (-0.6, 0.7), P.LEFT_WRIST: (0.4, 1.3),
+    P.RIGHT_WRIST: (-0.4, 1.3), P.LEFT_PINKY: (0.38, 1.45), P.RIGHT_PINKY: (-0.38, 1.45),
+    P.LEFT_INDEX: (0.36, 1.47), P.RIGHT_INDEX: (-0.36, 1.47), P.LEFT_THUMB: (0.33, 1.4),
+    P.RIGHT_THUMB: (-0.33, 1.4), P.LEFT_HIP: (0.35, 1.9), P.RIGHT_HIP: (-0.35, 1.9),
+}
+HEAD = (P.LEFT_EYE_INNER, P.LEFT_EYE, P.LEFT_EYE_OUTER, P.RIGHT_EYE_INNER, P.RIGHT_EYE, P.RIGHT_EYE_OUTER,
+        P.LEFT_EAR, P.RIGHT_EAR, P.MOUTH_LEFT, P.MOUTH_RIGHT)
+HAND = ("WRIST", "PINKY", "INDEX", "THUMB")
+
+
+def frame(**moves: tuple[float, float]) -> np.ndarray:
+    """One (24, 3) frame of the upright skeleton with some landmarks moved (`LEFT_WRIST=(x, y)`)."""
+    points = dict(UPRIGHT)
+    for name, xy in moves.items():
+        points[P[name]] = xy
+    out = np.zeros((len(MODEL_LANDMARKS), 3))
+    for landmark, (x, y) in points.items():
+        out[MODEL_LANDMARKS.index(int(landmark))] = (x, y, 0.95)
+    return out
+
+
+def clip(frames: list[np.ndarray] | np.ndarray, jitter: float = 0.004, seed: int = 0) -> np.ndarray:
+    """Frames stacked with MediaPipe-like landmark jitter (about 0.004 sw on still real landmarks)."""
+    pose = np.stack(frames).astype(np.float64)
+    noise = np.random.default_rng(seed).normal(0.0, jitter, pose[..., :2].shape)
+    pose[..., :2] += noise
+    return pose
+
+
+def arm(side: str, elbow: tuple[float, float], wrist: tuple[float, float], finger: tuple[float, float]) -> dict:
+    """Moves for one arm: elbow, wrist, and the hand points at `finger` offsets from the wrist."""
+    dx, dy = finger
+    moves = {f"{side}_ELBOW": elbow, f"{side}_WRIST": wrist}
+    for part, scale in zip(HAND[1:], (0.9, 1.0, 0.7)):
+        moves[f"{side}_{part}"] = (wrist[0] + scale * dx, wrist[1] + scale * dy)
+    return moves
+
+
+def head_moves(drop: float, nod: float) -> dict:
+    """Moves of the head: the face sinks by `drop` sw and the eyes and mouth sink by `nod` more than the ears."""
+    moves = {}
+    for landmark in HEAD:
+        x, y = UPRIGHT[landmark]
+        extra = 0.0 if "EAR" in landmark.name else nod
+        moves[landmark.name] = (x, y + drop + extra)
+    return moves
+
+
+RAISED = arm("RIGHT", (-0.7, -0.3), (-0.65, -1.0), (0.0, -0.2))          # straight up, wrist over the head
+HALF_RAISED = arm("RIGHT", (-0.85, -0.02), (-0.8, -0.65), (0.02, -0.2))      # elbow at the shoulder, forearm up
+LOW_RAISE = arm("RIGHT", (-0.7, 0.75), (-0.5, -0.05), (0.05, -0.3))        # the real seated clip's shape
+CHIN_REST = arm("RIGHT", (-0.3, 0.8), (-0.08, -0.3), (0.05, -0.18))        # hand at the chin, in front of the face
+FOREHEAD = arm("RIGHT", (-0.7, 0.1), (-0.6, -0.55), (0.17, -0.17))         # hand brought to the forehead (a salute)
+SIDEWAYS = arm("RIGHT", (-1.1, 0.0), (-1.8, 0.0), (-0.2, 0.0))             # arm stretched out horizontally
+DESK = arm("RIGHT", (-0.55, 0.75), (-0.25, 1.0), (0.15, 0.05))             # hand low in front, on the desk
+
+
+def raise_score(moves: dict, frames: int = T) -> float:
+    return float(rules.window_features(clip([frame(**moves)] * frames))[0])
+
+
+@pytest.mark.parametrize("moves", [RAISED, HALF_RAISED, LOW_RAISE], ids=["raised", "half-raised", "low-raise"])
+def test_raised_hands_are_raises(moves):
+    assert raise_score(moves) >= 0.75
+
+
+@pytest.mark.parametrize("moves", [{}, CHIN_REST, FOREHEAD, SIDEWAYS, DESK],
+                         ids=["rest", "hand-at-chin", "hand-at-forehead", "arm-sideways", "hand-on-desk"])
+def test_hands_near_the_face_or_down_are_not_raises(moves):
+    assert raise_score(moves) <= 0.2
+
+
+def test_mirrored_arm_is_a_raise_too():
+    left = {k.replace("RIGHT", "LEFT"): (-x, y) for k, (x, y) in RAISED.items()}
+    assert raise_score(left) >= 0.75
+
+
+def test_a_raise_must_be_held():
+    """A hand up for 2 frames (0.13 s) is a passing gesture; 8 frames (0.53 s) is a raise."""
+    def window(up: int) -> float:
+        frames = [frame(**RAISED) if i < up else frame() for i in range(T)]
+        return float(rules.window_features(clip(frames))[0])
+
+    assert window(2) < 0.4
+    assert window(8) >= 0.9
+
+
+def test_low_visibility_gives_no_vote():
+    pose = clip([frame(**RAISED)] * T)
+    for name in ("RIGHT_WRIST", "RIGHT_ELBOW"):
+        pose[:, MODEL_LANDMARKS.index(int(P[name])), 2] = 0.3
+    assert rules.window_features(pose)[0] == 0.0
+
+
+def test_invented_head_below_the_shoulders_gives_no_vote():
+    """With the head out of frame MediaPipe may put a confident face below the shoulders (real torso clip)."""
+    moves = {**head_moves(drop=0.9, nod=0.0), **arm("RIGHT", (-0.7, 0.6), (-0.5, 0.2), (0.0, -0.2))}
+    features = rules.window_features(clip([frame(**moves)] * T))
+    assert features[0] == 0.0
+    assert np.isnan(features[1]) and np.isnan(features[2])
+
+
+def test_missing_head_keeps_the_elbow_rule():
+    """Face hidden (visibility 0), elbow up with the forearm up: still a raise; nothing about the head."""
+    pose = clip([frame(**HALF_RAISED)] * T)
+    for landmark in HEAD:
+        pose[:, MODEL_LANDMARKS.index(int(landmark)), 2] = 0.0
+    features = rules.window_features(pose)
+    assert features[0] >= 0.75
+    assert np.isnan(features[1])
+
+
+def test_padding_frames_are_ignored():
+    pose = np.concatenate([clip([frame(**RAISED)] * 8), np.zeros((T, 24, 3))])
+    mask = np.r_[np.ones(8), np.zeros(T)]
+    assert rules.window_features(pose, mask)[0] >= 0.9
+
+
+def test_bad_shape_raises():
+    with pytest.raises(ValueError, match="pose must be"):
+        rules.window_features(np.zeros((T, 33, 3)))
+
+
+def writing_frames(amplitude: float, hz: float = 3.0, frames: int = T) -> list[np.ndarray]:
+    """Head down, the right hand low in front making strokes of `amplitude` sw at `hz`."""
+    out = []
+    for i in range(frames):
+        phase = 2 * np.pi * hz * i / FPS
+        wx, wy = -0.25 + amplitude * np.sin(phase), 1.0 + 0.5 * amplitude * np.sin(2 * phase)
+        out.append(frame(**head_moves(0.25, 0.12), **arm("RIGHT", (-0.55, 0.75), (wx, wy), (0.15, 0.05))))
+    return out
+
+
+def test_strokes_of_a_hand_low_in_front():
+    assert rules.stroke_score(clip(writing_frames(0.06))) >= 0.9
+    assert rules.stroke_score(clip(writing_frames(0.0))) <= 0.1
+    # Large sweeping motion (a gesture, reaching) is no writing.
+    assert rules.stroke_score(clip(writing_frames(0.5))) <= 0.1
+    # Hands still at rest: no strokes; no hand seen: no vote.
+    assert rules.stroke_score(clip([frame()] * T)) <= 0.1
+    hidden = clip([frame()] * T)
+    hidden[:, [MODEL_LANDMARKS.index(int(P[f"{s}_{p}"])) for s in ("LEFT", "RIGHT") for p in HAND], 2] = 0.0
+    assert np.isnan(rules.stroke_score(hidden))
+
+
+def person(upright: int, *actions: list[np.ndarray]) -> np.ndarray:
+    """Features of one person: `upright` windows sitting up, then one window per given action."""
+    windows = [clip([frame()] * T, seed=i) for i in range(upright)]
+    windows += [clip(a, seed=100 + i) for i, a in enumerate(actions)]
+    return np.stack([rules.window_features(w) for w in windows])
+
+
+def label(scores: np.ndarray) -> list[str]:
+    return [rules.CLASSES[int(np.argmax(row))] for row in scores]
+
+
+def test_writing_reading_and_other_against_the_persons_baseline():
+    reading = [frame(**head_moves(0.25, 0.12), **DESK)] * T
+    features = person(8, writing_frames(0.06), reading, [frame(**RAISED)] * T)
+    scores = rules.person_scores(features)
+    assert np.allclose(scores.sum(axis=1), 1.0, atol=1e-4)
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert label(scores) == ["other"] * 8 + ["writing", "reading", "hand_raise"]
+    assert scores[8, 1] >= 0.7 and scores[9, 2] >= 0.7
+
+
+def test_head_down_is_relative_to_the_persons_own_upright_head():
+    """A camera above the class sees everyone's upright head lower; the baseline absorbs that."""
+    low = head_moves(0.15, 0.06)  # this person's upright head, seen from above
+    lower = head_moves(0.25, 0.14)
+    windows = [clip([frame(**low, **DESK)] * T, seed=i) for i in range(8)]
+    windows += [clip([frame(**lower, **DESK)] * T, seed=50)]
+    scores = rules.person_scores(np.stack([rules.window_features(w) for w in windows]))
+    assert label(scores) == ["other"] * 8 + ["reading"]
+
+
+def test_head_hidden_votes_for_nothing():
+    features = np.array([[0.0, np.nan, np.nan, np.nan, 0.0]] * 3)
+    assert label(rules.person_scores(features)) == ["other"] * 3
+
+
+def test_is_rules():
+    assert rules.is_rules("rules") and rules.is_rules(rules.MODEL_ID)
+    assert not rules.is_rules("runs/demo/model")
+    with pytest.raises(ValueError, match="rules@999"):
+        rules.is_rules("rules@999")
+
+
+def test_card_matches_the_window_layout():
+    card = rules.card()
+    assert card["classes"] == ["hand_raise", "writing", "reading", "other"]
+    assert card["max_frames"] == T and card["fps"] == FPS
