@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's main-job command: set up the environment, then run poseact end to end
-# (extract, train, label a lecture).
+# (extract, train, label a lecture with the trained model and with the pose rules).
 #   bash launch/main.sh                 # on the bundled demo set (generated into runs/demo/data)
 #   bash launch/main.sh DATA [OUT] [LECTURES]  # your clips (manifest or class folders, e.g. EduNet) and,
 #                                              # optionally, lectures to label (glob, folder or list)
@@ -27,12 +27,22 @@ echo "[main] training the paper's CNN-LSTM on the shards"
 echo "[main] metrics: $OUT/model/metrics.json; plots: $OUT/model/curves.png, $OUT/model/confusion.png"
 echo "[main] model: $OUT/model/model.keras, saved_model/, model.tflite, model_card.json; TensorBoard logs: $OUT/model/logs"
 LECTURES=${3:-}
+SCRIPT=""
 if [ -z "$LECTURES" ]; then
-  echo "[main] generating a demo lecture: 4 students in a 1280x720 classroom view, 40 s"
+  echo "[main] generating a demo lecture: 4 students in a 1280x720 classroom view, 40 s, with a script of who does what when"
   LECTURES=$(.venv/bin/poseact demo --lecture --output "$OUT/lecture" --seconds 40 | tail -1)
+  SCRIPT="$OUT/lecture/lecture_script.csv"
 fi
-echo "[main] labelling $LECTURES (people found on tiles, posed per person, windows classified, segments merged)"
+echo "[main] labelling $LECTURES with the trained model (people found on tiles, posed per person, windows classified)"
 # shellcheck disable=SC2086
 .venv/bin/poseact label --input "$LECTURES" --model "$OUT/model" --output "$OUT/labels" ${POSEACT_BEAM_ARGS:-}
-echo "[main] segments: $OUT/labels/segments.parquet and segments.csv; tracks: $OUT/labels/tracks.parquet"
-echo "[main] per lecture (summary.json, timeline.png): $(ls -d "$OUT"/labels/lectures/*/ | tr '\n' ' ')"
+echo "[main] labelling $LECTURES with the pose rules (no training: hand_raise, writing, reading, other)"
+# shellcheck disable=SC2086
+.venv/bin/poseact label --input "$LECTURES" --model rules --output "$OUT/labels-rules" ${POSEACT_BEAM_ARGS:-}
+for labels in "$OUT/labels" "$OUT/labels-rules"; do
+  echo "[main] $labels: segments.parquet, segments.csv, tracks.parquet; per lecture summary.json and timeline.png in $labels/lectures/"
+done
+if [ -n "$SCRIPT" ]; then
+  .venv/bin/poseact agree --labels "$OUT/labels" --script "$SCRIPT" --name "trained model" --json "$OUT/labels/agreement.json"
+  .venv/bin/poseact agree --labels "$OUT/labels-rules" --script "$SCRIPT" --name "rules" --json "$OUT/labels-rules/agreement.json"
+fi

@@ -15,6 +15,7 @@ from typing import Any
 
 from apache_beam.metrics import Metrics
 
+from pipelines import flags
 from pipelines.clipjob import ClipFn, ConvertClips, add_common_flags, run_job
 from poseact import pose_model
 from poseact.extraction import ClipStats, ExtractConfig, extract_clip
@@ -73,7 +74,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         poseact.manifest.ManifestError: The input list is unusable (before any work starts).
         poseact.pose_model.PoseModelError: No pose model could be obtained.
     """
-    args, beam_args = build_parser().parse_known_args(argv)
+    args, beam_args = flags.parse(build_parser(), argv)
     config = ExtractConfig(
         fps=args.fps or None,
         limits=VideoLimits(max_duration_s=args.max_duration, max_pixels=args.max_pixels),

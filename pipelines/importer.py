@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipelines import flags
 from pipelines.clipjob import ClipFn, ConvertClips, add_common_flags, run_job
 from poseact.extraction import ClipStats, ExtractConfig, import_clip
 from poseact.landmark_files import LANDMARK_EXTENSIONS
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the import; returns the summary (also in `OUTPUT/summary.json`)."""
-    args, beam_args = build_parser().parse_known_args(argv)
+    args, beam_args = flags.parse(build_parser(), argv)
     if args.source_fps <= 0 or args.width <= 0 or args.height <= 0:
         raise ValueError("--source-fps, --width and --height must be positive")
     config = ExtractConfig(fps=args.fps or None, max_frames=max_frames())

@@ -37,7 +37,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
 
-from pipelines import label_models, progress, routing, sinks
+from pipelines import flags, label_models, progress, routing, sinks
 from pipelines.label_models import PoseModelHandler  # noqa: F401 (re-exported: tests and users import it here)
 from pipelines.clipjob import LOCAL_RUNNERS
 from poseact import lecture, pose_model, rules, segments, storage
@@ -667,7 +667,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         poseact.manifest.ManifestError: The input list is unusable (before any work starts).
         ValueError: A bad flag or an unusable model folder.
     """
-    args, beam_args = build_parser().parse_known_args(argv)
+    args, beam_args = flags.parse(build_parser(), argv)
     if args.watch:
         return watch(args, beam_args)
     return label_batch(args, beam_args, read_uris(args.input))

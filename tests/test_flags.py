@@ -1,0 +1,54 @@
+"""A misspelled flag fails fast with a suggestion, in every Beam command; Beam's own flags still pass."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipelines import extract, flags, importer, label
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("module, argv, wanted", [
+    (extract, ["--input", "m.csv", "--output", "OUT", "--num-posses", "1", "--fsp", "5"], "--num-poses"),
+    (extract, ["--input", "m.csv", "--output", "OUT", "--fsp", "5"], "--fps"),
+    (importer, ["--input", "m.csv", "--output", "OUT", "--source-fsp", "30"], "--source-fps"),
+    (label, ["--input", "v.mp4", "--model", "rules", "--output", "OUT", "--treshold", "0.4"], "--threshold"),
+    (label, ["--input", "v.mp4", "--model", "rules", "--output", "OUT", "--direct_num_worker=2"], "--direct_num_workers"),
+])
+def test_typo_is_an_error_before_any_work(module, argv, wanted, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        module.run(argv)
+    assert exit_.value.code == 2
+    assert f"did you mean {wanted}?" in capsys.readouterr().err
+    assert not (tmp_path / "OUT").exists()
+
+
+def test_stray_value_is_an_error(capsys):
+    with pytest.raises(SystemExit):
+        label.run(["--input", "v.mp4", "--model", "rules", "--output", "OUT", "stray"])
+    assert "unexpected argument 'stray'" in capsys.readouterr().err
+
+
+def test_every_beam_flag_of_the_launchers_is_known():
+    """launch/*.sh hand these to the commands; a flag Beam does not register would now stop the job."""
+    ours = {"--input", "--output", "--model", "--data", "--lecture", "--seconds", "--sessions", "--labels",
+            "--script", "--name", "--json", "--pose", "--no"}  # poseact's own, or prefixes of them
+    tools = {"--host", "--port", "--memory", "--nthreads", "--nworkers", "--scheduler", "--worker_pool",
+             "--python", "--version", "--"}  # flags of dask, docker and python, not of poseact commands
+    found = set()
+    for script in (ROOT / "launch").glob("*.sh"):
+        found |= set(re.findall(r"(?<![\w-])--[a-z_]+", script.read_text()))
+    unknown = sorted(found - ours - tools - flags.beam_flags())
+    assert not unknown, unknown
+
+
+def test_beam_flags_as_separate_values_pass():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fps")
+    args, rest = flags.parse(parser, ["--fps", "5", "--runner", "DirectRunner", "--direct_num_workers=2"])
+    assert args.fps == "5" and rest == ["--runner", "DirectRunner", "--direct_num_workers=2"]
