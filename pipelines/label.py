@@ -25,9 +25,7 @@ import json
 import logging
 import os
 import shutil
-import signal
 import tempfile
-import threading
 import time
 from typing import Any
 
@@ -37,21 +35,19 @@ from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
 
-from pipelines import flags, label_models, progress, routing, sinks
+from pipelines import flags, label_models, label_outputs, progress, routing, sinks, watch
 from pipelines.label_models import PoseModelHandler  # noqa: F401 (re-exported: tests and users import it here)
+from pipelines.label_outputs import (  # noqa: F401 (re-exported: tests and users import them here)
+    DONE, LECTURES, SEGMENT_COLUMNS, TRACK_COLUMNS, video_key, write_run_tables, write_table)
 from pipelines.clipjob import LOCAL_RUNNERS
 from poseact import lecture, pose_model, rules, segments, storage
 from poseact.errors import ClipError
-from poseact.manifest import VIDEO_EXTENSIONS, read_uris
+from poseact.manifest import read_uris
 from poseact.people import PeopleConfig
 from poseact.video import VideoInfo, VideoLimits, plan_chunks, probe
 
 _LOG = logging.getLogger(__name__)
-LECTURES = "lectures"
-DONE = "done.json"
-SEGMENT_COLUMNS = ("video", "person", "start_s", "end_s", "action", "confidence", "model")
 WINDOWS_PER_BATCH = 64  # windows per model call
-TRACK_COLUMNS = ("video", "person", "first_s", "last_s", "frames_seen", "box_x0", "box_y0", "box_x1", "box_y1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,13 +62,6 @@ class LabelOptions:
     min_segment_s: float
     overlay: bool
     limits: VideoLimits
-
-
-def video_key(uri: str) -> str:
-    """A readable, unique folder name for a video: its file stem plus a hash of the whole URI."""
-    stem = os.path.splitext(os.path.basename(uri.rstrip("/")))[0]
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)[:60] or "video"
-    return f"{safe}-{hashlib.sha256(uri.encode()).hexdigest()[:8]}"
 
 
 def fingerprint(uri: str, model_id: str, pose_sha: str, options: LabelOptions) -> str:
@@ -289,8 +278,6 @@ class FinishVideoFn(beam.DoFn):
         yield from self._finish(key, video, chunks, scored)
 
     def _finish(self, key: str, video: dict[str, Any], chunks: list[dict[str, Any]], scored: list[tuple]):
-        from poseact import report  # noqa: PLC0415
-
         mapping = lecture.stitch(chunks)
         per_person = _person_windows(scored, mapping, rules.is_rules(self._model_id))
         segs: list[segments.Segment] = []
@@ -302,38 +289,22 @@ class FinishVideoFn(beam.DoFn):
         tracks = lecture.merge_track_stats(chunks, mapping, min_frames=max(1, self._options.windows.max_frames // 4))
         info = VideoInfo(**video["info"])
         people = [n for c in sorted(chunks, key=lambda c: c["index"]) for n in c["people_per_frame"]]
-        seg_rows = [{"video": video["uri"], "person": s.person, "start_s": s.start_s, "end_s": s.end_s,
-                     "action": s.action, "confidence": s.confidence, "model": self._model_id} for s in segs]
-        track_rows = [{"video": video["uri"], "person": t["person"], "first_s": t["first_s"], "last_s": t["last_s"],
-                       "frames_seen": t["frames"], **{k: t[k] for k in TRACK_COLUMNS[5:]}} for t in tracks]
-        folder = storage.join(self._output, LECTURES, key)
-        storage.makedirs(folder)
-        write_table(storage.join(folder, "segments.parquet"), seg_rows, SEGMENT_COLUMNS)
-        write_table(storage.join(folder, "tracks.parquet"), track_rows, TRACK_COLUMNS)
-        duration = info.duration_s or (max((s.end_s for s in segs), default=0.0))
-        report.plot_timeline(segs, self._classes, duration, storage.join(folder, "timeline.png"),
-                             title=os.path.basename(video["uri"]))
-        summary = {
-            "video": video["uri"], "key": key, "model": self._model_id, "classes": self._classes,
-            "duration_s": round(info.duration_s, 3), "width": info.width, "height": info.height, "fps": info.fps,
-            "chunks": len(chunks), "persons": len(tracks), "frames": len(people),
-            "people_per_frame": _people_stats(people),
-            "per_person": segments.person_summary(segs, self._classes),
-            "segments": len(segs), "options": json.loads(json.dumps(dataclasses.asdict(self._options), default=str)),
-        }
-        sinks.write_json(storage.join(folder, "summary.json"), summary)
+        done = label_outputs.FinishedLecture(
+            key=key, uri=video["uri"], info=info, segments=segs, tracks=tracks, people_per_frame=people,
+            chunks=len(chunks), classes=self._classes, model_id=self._model_id, options=self._options,
+            fingerprint=self._fingerprints.get(video["uri"], ""))
+        overlay_fn = None
         if self._options.overlay and self._work_root:
-            from poseact import overlay  # noqa: PLC0415
-
             work = storage.join(self._work_root, key)
-            overlay.render(video["uri"], info, work, mapping, segs, self._options.windows.fps,
-                           storage.join(folder, "overlay.mp4"))
-            fs, path = storage.filesystem(work)
-            fs.rm(path, recursive=True)
-        sinks.write_json(storage.join(folder, DONE), {"fingerprint": self._fingerprints.get(video["uri"], ""),
-                                                      "video": video["uri"]})
-        yield {"video": video["uri"], "key": key, "persons": len(tracks), "segments": len(segs),
-               "duration_s": round(info.duration_s, 3), "frames": len(people)}
+
+            def overlay_fn(out_uri: str) -> None:
+                from poseact import overlay  # noqa: PLC0415
+
+                overlay.render(video["uri"], info, work, mapping, segs, self._options.windows.fps, out_uri)
+                fs, path = storage.filesystem(work)
+                fs.rm(path, recursive=True)
+
+        yield label_outputs.write_lecture(self._output, done, overlay_fn)
 
 
 def _person_windows(scored: list[tuple], mapping: dict[tuple[int, int], int],
@@ -349,39 +320,6 @@ def _person_windows(scored: list[tuple], mapping: dict[tuple[int, int], int],
         scores = rules.person_scores(outputs) if rule_features else np.asarray(outputs)
         out[person] = [segments.Window(s, e, tuple(float(v) for v in p)) for (s, e, _), p in zip(windows, scores)]
     return out
-
-
-def _people_stats(people: list[int]) -> dict[str, Any]:
-    if not people:
-        return {"mean": 0.0, "max": 0, "histogram": {}}
-    counts = np.bincount(np.asarray(people))
-    return {"mean": round(float(np.mean(people)), 3), "max": int(max(people)),
-            "histogram": {str(i): int(c) for i, c in enumerate(counts) if c}}
-
-
-def write_table(uri: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
-    """Rows as a Parquet file with a fixed column order (atomic; same rows give the same bytes)."""
-    import pyarrow as pa  # noqa: PLC0415
-
-    _write_parquet(uri, pa.table({c: [r[c] for r in rows] for c in columns}, schema=_arrow_schema(columns)))
-
-
-def _write_parquet(uri: str, table) -> None:
-    """A pyarrow table as one Parquet file, written atomically (tables here are small: built in memory)."""
-    import pyarrow as pa  # noqa: PLC0415
-    import pyarrow.parquet as pq  # noqa: PLC0415
-
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    storage.write_atomic(uri, sink.getvalue().to_pybytes())
-
-
-def _arrow_schema(columns: tuple[str, ...]):
-    import pyarrow as pa  # noqa: PLC0415
-
-    types = {"video": pa.string(), "person": pa.int64(), "action": pa.string(), "model": pa.string(),
-             "frames_seen": pa.int64()}
-    return pa.schema([(c, types.get(c, pa.float64())) for c in columns])
 
 
 class LabelVideos(beam.PTransform):
@@ -495,7 +433,6 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     beam_options.view_as(SetupOptions).save_main_session = False
     runner = beam_options.view_as(StandardOptions).runner
     local = runner in LOCAL_RUNNERS
-    errors_uri = storage.join(args.output, "errors.jsonl")
     started = time.time()
     marks: list[dict[str, Any]] = []
     metrics: dict[str, Any] = {}
@@ -517,147 +454,18 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
                 _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(batch_uri, "uri")
                 result = pipeline.run()
                 result.wait_until_finish()
-                for key, value in _inference_metrics(result).items():
+                for key, value in label_outputs.inference_metrics(result).items():
                     metrics[key] = metrics.get(key, 0) + value
                 failed += [json.loads(line) for line in storage.read_bytes(batch_uri).decode().splitlines() if line]
                 fs, path = storage.filesystem(batch_uri)
                 fs.rm(path)
         marks = progress.read_marks(progress_dir)
-    # errors.jsonl lists every video in OUT that failed and is not labelled since: this run's dead letters plus
-    # earlier ones for videos this run did not touch (so watch mode, one job per poll, keeps them all).
-    earlier = [json.loads(line) for line in (storage.read_bytes(errors_uri).decode().splitlines()
-                                             if storage.exists(errors_uri) else []) if line.strip()]
-    kept = [r for r in earlier if r.get("uri") not in set(uris)
-            and not storage.exists(storage.join(args.output, LECTURES, video_key(r.get("uri", "")), DONE))]
-    rows = sorted(kept + failed, key=lambda r: (r["uri"], json.dumps(r, sort_keys=True)))
-    storage.write_atomic(errors_uri, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode())
+    label_outputs.write_errors(args.output, uris, failed)
     wall = time.time() - started
     tables = write_run_tables(args.output)
-    run = _run_summary(uris, todo, skipped, failed, tables, marks, metrics, wall, runner)
+    run = label_outputs.run_summary(uris, todo, skipped, failed, tables, marks, metrics, wall, runner)
     sinks.write_json(storage.join(args.output, "run.json"), run)
     return run
-
-
-def _inference_metrics(result) -> dict[str, Any]:
-    """Classification time from RunInference's own metrics (summed over batches), when the runner has them."""
-    from apache_beam.metrics.metric import MetricsFilter  # noqa: PLC0415
-
-    try:
-        found = result.metrics().query(MetricsFilter().with_name("inference_batch_latency_micro_secs"))
-        dists = found.get("distributions", [])
-        total_us = sum(d.committed.sum for d in dists if d.committed is not None)
-        count = sum(d.committed.count for d in dists if d.committed is not None)
-        return {"classify_seconds": round(total_us / 1e6, 3), "batches": int(count)}
-    except Exception as err:  # noqa: BLE001 (metrics are optional: some runners do not report them)
-        _LOG.info("no inference metrics from this runner: %s", err)
-        return {}
-
-
-def _run_summary(uris, todo, skipped, failed, tables, marks, metrics, wall, runner) -> dict[str, Any]:
-    stage = {"decode": 0.0, "detect": 0.0, "pose": 0.0}
-    video_s = 0.0
-    for mark in marks:
-        if "seconds" in mark:
-            for k in stage:
-                stage[k] += mark["seconds"].get(k, 0.0)
-            video_s += mark.get("video_s", 0.0)
-    if metrics.get("classify_seconds") is not None:
-        stage["classify"] = metrics["classify_seconds"]
-    total = sum(stage.values())
-    steady = progress.steady_state([m for m in marks if "seconds" in m])
-    return {
-        "videos_in": len(uris), "videos_skipped": skipped, "videos_labelled": len(todo) - len(failed),
-        "videos_failed": len(failed), "segments_total": tables["segments"], "persons_total": tables["tracks"],
-        "run": {
-            "runner": str(runner or "DirectRunner"), "wall_seconds": round(wall, 3),
-            "video_seconds": round(video_s, 3),
-            "realtime_factor": round(video_s / wall, 3) if wall and video_s else None,
-            "steady_realtime_factor": round(video_s / steady["seconds"], 3) if steady["seconds"] else None,
-            "stage_seconds": {k: round(v, 3) for k, v in stage.items()},
-            "stage_share": {k: round(v / total, 3) for k, v in stage.items()} if total else {},
-            "chunks_per_worker": steady["items_per_worker"],
-        },
-    }
-
-
-def write_run_tables(output: str) -> dict[str, int]:
-    """Concatenate every finished video's tables in OUT into `segments.parquet/.csv` and `tracks.parquet`."""
-    import pyarrow as pa  # noqa: PLC0415
-    import pyarrow.csv as pacsv  # noqa: PLC0415
-    import pyarrow.parquet as pq  # noqa: PLC0415
-
-    root = storage.join(output, LECTURES)
-    done = sorted(u for u in (storage.list_files(root) if storage.exists(root) else []) if u.endswith("/" + DONE))
-    counts = {}
-    for name, columns in (("segments", SEGMENT_COLUMNS), ("tracks", TRACK_COLUMNS)):
-        parts = []
-        for marker in done:
-            folder = marker[: -len(DONE) - 1]
-            with storage.local_copy(storage.join(folder, f"{name}.parquet")) as path:
-                parts.append(pq.read_table(path))
-        table = pa.concat_tables(parts) if parts else _arrow_schema(columns).empty_table()
-        table = table.sort_by([("video", "ascending"), ("person", "ascending"),
-                               ("start_s" if name == "segments" else "first_s", "ascending")])
-        counts[name] = table.num_rows
-        _write_parquet(storage.join(output, f"{name}.parquet"), table)
-        if name == "segments":
-            sink = pa.BufferOutputStream()
-            pacsv.write_csv(table, sink)
-            storage.write_atomic(storage.join(output, "segments.csv"), sink.getvalue().to_pybytes())
-    return counts
-
-
-def watch(args: argparse.Namespace, beam_args: list[str]) -> dict[str, Any]:
-    """Label new videos under `args.watch` as they land, until a signal or `--max-idle` seconds idle.
-
-    Each poll lists the prefix; a video is taken once its size is the same in two polls (still being
-    copied otherwise) and it is not done yet; the new ones run as one batch job. Why a loop of batch jobs
-    rather than a streaming pipeline: Beam's `MatchContinuously` on the DirectRunner either ends at once
-    (deduplicating mode) or re-emits every file each poll, and the per-video join would need streaming
-    windows and triggers; batch jobs per poll give the same outputs as `--input` and resume for free.
-    """
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    sizes: dict[str, int] = {}
-    attempted: set[str] = set()
-    last_work = time.time()
-    runs: list[dict[str, Any]] = []
-    try:
-        while not stop.is_set():
-            ready = []
-            for uri in _list_videos(args.watch):
-                size = _size(uri)
-                if size > 0 and sizes.get(uri) == size and uri not in attempted:
-                    ready.append(uri)
-                sizes[uri] = size
-            if ready:
-                _LOG.info("watch: %d new video(s)", len(ready))
-                runs.append(label_batch(args, beam_args, ready))
-                attempted.update(ready)
-                last_work = time.time()
-            elif args.max_idle and time.time() - last_work > args.max_idle:
-                _LOG.info("watch: idle for %.0f s, stopping", args.max_idle)
-                break
-            stop.wait(args.poll)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return {"batches": len(runs), "videos_labelled": sum(r["videos_labelled"] for r in runs),
-            "videos_failed": sum(r["videos_failed"] for r in runs), "videos_skipped": sum(r["videos_skipped"] for r in runs)}
-
-
-def _list_videos(prefix: str) -> list[str]:
-    if not storage.exists(prefix):
-        return []
-    return [u for u in storage.list_files(prefix) if u.lower().endswith(VIDEO_EXTENSIONS)]
-
-
-def _size(uri: str) -> int:
-    try:
-        fs, path = storage.filesystem(uri)
-        return int(fs.size(path))
-    except (OSError, ValueError):
-        return -1
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
@@ -669,5 +477,5 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     """
     args, beam_args = flags.parse(build_parser(), argv)
     if args.watch:
-        return watch(args, beam_args)
+        return watch.watch(args, beam_args, label_batch)
     return label_batch(args, beam_args, read_uris(args.input))
