@@ -48,6 +48,10 @@ from poseact.video import VideoInfo, VideoLimits, plan_chunks, probe
 
 _LOG = logging.getLogger(__name__)
 WINDOWS_PER_BATCH = 64  # windows per model call
+# The fast path, the default (`--exact` is every sampled frame with the full model). README, "Speed":
+# measured against --exact on the bench lecture and the real clips before it became the default.
+FAST_POSE_MODEL = "full"
+FAST_POSE_EVERY = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -374,7 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="model folder written by `poseact train`, or `rules` (pose rules, no training: "
                              "hand_raise, writing, reading, other)")
     parser.add_argument("--output", required=True, help="output folder (local path, gs://, s3://, ...)")
-    parser.add_argument("--pose-model", default="full", help="lite, full, heavy, a .task path or a URL")
+    parser.add_argument("--pose-model", default=None,
+                        help=f"lite, full, heavy, a .task path or a URL (default: {FAST_POSE_MODEL}; --exact: full)")
+    parser.add_argument("--pose-every", type=int, default=None,
+                        help=f"pose every K-th sampled frame, the rest interpolated (default: {FAST_POSE_EVERY}; --exact: 1)")
+    parser.add_argument("--exact", action="store_true",
+                        help="the reference path: every sampled frame posed with the full model")
     parser.add_argument("--chunk-seconds", type=float, default=60.0, help="video seconds per parallel chunk")
     parser.add_argument("--stride", type=float, default=None,
                         help="seconds between window starts (default: the model's; 1 for trained models, 0.5 for rules)")
@@ -397,6 +406,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _pose_every(args: argparse.Namespace) -> int:
+    if args.exact and args.pose_every not in (None, 1):
+        raise ValueError("--exact poses every frame: drop --pose-every")
+    return 1 if args.exact else (args.pose_every or FAST_POSE_EVERY)
+
+
+def _pose_model_spec(args: argparse.Namespace) -> str:
+    if args.exact and args.pose_model not in (None, "full"):
+        raise ValueError("--exact uses the full pose model: drop --pose-model")
+    return "full" if args.exact else (args.pose_model or FAST_POSE_MODEL)
+
+
 def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
     try:
         cols, rows = (int(v) for v in args.grid.lower().split("x"))
@@ -407,7 +428,8 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
         raise ValueError("the model card has no fps: retrain with shards extracted at a fixed --fps")
     return LabelOptions(
         chunk_s=args.chunk_seconds,
-        people=PeopleConfig(grid=(cols, rows), detect_every_s=args.detect_every, max_people=args.max_people),
+        people=PeopleConfig(grid=(cols, rows), detect_every_s=args.detect_every, max_people=args.max_people,
+                            pose_every=_pose_every(args)),
         windows=lecture.WindowConfig(fps=float(fps), max_frames=int(card["max_frames"]),
                                      stride_s=args.stride if args.stride is not None else float(card.get("stride_s", 1.0)),
                                      min_detected=args.min_detected),
@@ -422,6 +444,7 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     classes = list(card["classes"])
     model_id = label_models.model_id(args.model, card)
     options = _options(args, card)
+    args.pose_model = _pose_model_spec(args)
     pose = pose_model.resolve(args.pose_model)
     fingerprints = {u: fingerprint(u, model_id, pose.sha256, options) for u in uris}
     todo = [u for u in uris if args.force or not is_done(args.output, video_key(u), fingerprints[u])]

@@ -99,16 +99,42 @@ def pose_chunk(
             seen.append(poser.process(frame.rgb, frame.timestamp_ms))
         seconds = {"decode": decode_s, "detect": poser.detection_seconds, "pose": poser.pose_seconds}
     count = len(times)
+    posed = np.array([s is not None for s in seen], bool)
     tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for index, observations in enumerate(seen):
-        for obs in observations:
+        for obs in observations or ():
             if obs.track not in tracks:
                 tracks[obs.track] = (np.zeros((count, NUM_LANDMARKS, 5), np.float32), np.zeros(count, bool),
                                      np.zeros((count, 4), np.float32))
             landmarks, detected, boxes = tracks[obs.track]
             landmarks[index], detected[index], boxes[index] = obs.landmarks, True, obs.box
+    for landmarks, detected, boxes in tracks.values():
+        fill_skipped(posed, landmarks, detected, boxes)
+    people = np.sum([d for _, d, _ in tracks.values()], axis=0) if tracks else np.zeros(count)
     return ChunkPose(chunk, np.asarray(times, np.float64), dict(sorted(tracks.items())), info.width, info.height,
-                     seconds, np.asarray([len(s) for s in seen], np.int64))
+                     seconds, np.asarray(people, np.int64))
+
+
+def fill_skipped(posed: np.ndarray, landmarks: np.ndarray, detected: np.ndarray, boxes: np.ndarray) -> None:
+    """Fill frames that were not posed (`PeopleConfig.pose_every`), in place: linearly between the posed
+    frames before and after, where the person was found in both; frames after the last posed one stay
+    empty (nothing is known about them). Visibility and presence are interpolated like the coordinates.
+
+    Args:
+        posed: (F,) True where the landmarkers ran.
+        landmarks: (F, 33, 5) one person's landmarks.
+        detected: (F,) where the person was found.
+        boxes: (F, 4) their boxes.
+    """
+    indices = np.flatnonzero(posed)
+    for before, after in zip(indices[:-1], indices[1:]):
+        if after - before < 2 or not (detected[before] and detected[after]):
+            continue
+        for i in range(before + 1, after):
+            w = (i - before) / (after - before)
+            landmarks[i] = (1 - w) * landmarks[before] + w * landmarks[after]
+            boxes[i] = (1 - w) * boxes[before] + w * boxes[after]
+            detected[i] = True
 
 
 @dataclasses.dataclass(frozen=True)

@@ -55,6 +55,9 @@ class PeopleConfig:
         min_detection_confidence: Person detector threshold.
         min_presence_confidence: Landmark presence threshold.
         min_tracking_confidence: Below this, a landmarker re-runs its own detector on its crop.
+        pose_every: Run the landmarkers on every this-many-th frame only (detection frames always); the
+            frames between are filled in by `poseact.lecture` (linear interpolation between the posed
+            frames around them). 1 poses every frame.
     """
 
     grid: tuple[int, int] = (2, 2)
@@ -71,6 +74,11 @@ class PeopleConfig:
     min_detection_confidence: float = 0.5
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    pose_every: int = 1
+
+    def __post_init__(self) -> None:
+        if self.pose_every < 1:
+            raise ValueError(f"pose_every must be at least 1, got {self.pose_every}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,6 +245,7 @@ class PeoplePoser:
         self._next_id = 0
         self._next_detect_ms = -np.inf
         self._last_ms = -1
+        self._frame = -1
         self._detector = None
         self.detection_seconds = 0.0
         self.pose_seconds = 0.0
@@ -301,17 +310,25 @@ class PeoplePoser:
         kept = [(boxes[i], bodies[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
         return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
 
-    def process(self, rgb: np.ndarray, timestamp_ms: float) -> list[Observation]:
-        """Everyone found in one frame; frames must come in increasing time order."""
+    def process(self, rgb: np.ndarray, timestamp_ms: float) -> list[Observation] | None:
+        """Everyone found in one frame; frames must come in increasing time order.
+
+        Returns:
+            The observations, or None for a frame skipped by `pose_every` (not posed; nothing is known).
+        """
         import time  # noqa: PLC0415
 
         import mediapipe as mp  # noqa: PLC0415
 
         c = self.config
         height, width = rgb.shape[:2]
+        self._frame += 1
+        detect = timestamp_ms >= self._next_detect_ms
+        if not detect and self._frame % c.pose_every:
+            return None
         ts = max(int(round(timestamp_ms)), self._last_ms + 1)  # MediaPipe wants strictly increasing ms
         self._last_ms = ts
-        if timestamp_ms >= self._next_detect_ms:
+        if detect:
             start = time.perf_counter()
             self._refresh(self._detect(rgb), width, height, timestamp_ms)
             self.detection_seconds += time.perf_counter() - start

@@ -109,3 +109,17 @@ def test_track_stats_count_owned_frames_once():
         mapping)
     assert rows == [{"person": 0, "first_s": 0.0, "last_s": 19.0, "frames": 20,
                      "box_x0": 0.0, "box_y0": 0.0, "box_x1": 10.0, "box_y1": 20.0}]
+
+
+def test_fill_skipped_interpolates_between_posed_frames_where_the_person_was_found():
+    posed = np.array([1, 0, 1, 0, 0, 1, 0, 1, 0], bool)
+    detected = np.array([1, 0, 1, 0, 0, 0, 0, 1, 0], bool)  # lost at the third posed frame
+    landmarks = np.zeros((9, 33, 5), np.float32)
+    boxes = np.zeros((9, 4), np.float32)
+    for i in np.flatnonzero(detected):
+        landmarks[i] = i
+        boxes[i] = 10 * i
+    lecture.fill_skipped(posed, landmarks, detected, boxes)
+    assert detected.tolist() == [1, 1, 1, 0, 0, 0, 0, 1, 0]  # no guess next to a miss, nor after the end
+    assert np.allclose(landmarks[1], 1.0) and np.allclose(boxes[1], 10.0)
+    assert not landmarks[3].any() and not landmarks[8].any()
