@@ -17,9 +17,8 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
 
-from pipelines import progress, routing, sinks
+from pipelines import progress, routing, runs, sinks
 from poseact import redact, schema, storage
 from poseact.errors import ClipError
 from poseact.extraction import ClipStats, clip_id
@@ -27,7 +26,6 @@ from poseact.manifest import ClipSpec, class_names, read_clips
 from poseact.normalize import NORMALIZATION_VERSION
 from poseact.splits import SPLITS, assign_splits
 
-LOCAL_RUNNERS = (None, "DirectRunner", "direct", "SwitchingDirectRunner", "BundleBasedDirectRunner")
 
 
 class ClipFn(beam.DoFn):
@@ -184,44 +182,48 @@ def run_job(
     specs = read_clips(args.input, classes_arg, extensions)
     specs = assign_splits(specs, val_fraction=args.val_fraction, test_fraction=args.test_fraction, seed=args.seed)
     classes = class_names(specs, classes_arg)
-    options = PipelineOptions(beam_args)
-    options.view_as(SetupOptions).save_main_session = False
-    runner = options.view_as(StandardOptions).runner
-    local = runner in LOCAL_RUNNERS
+    options = runs.pipeline_options(beam_args)
+    dry_run = runs.is_dry_run(options)
     static = {
         **static, "input": redact.redact_text(args.input), "classes": classes, "schema_hash": schema.schema_hash(),
         "max_frames": schema.max_frames(), "normalization_version": NORMALIZATION_VERSION,
         "shards": [sinks.shard_name(p, i, args.num_shards) for p in SPLITS for i in range(args.num_shards)],
     }
     output = args.output
-    storage.makedirs(output)
-    storage.write_atomic(storage.join(output, "schema.pbtxt"), schema.schema_text().encode())
-    sinks.write_json(storage.join(output, "classes.json"), classes)
+    if not dry_run:  # a dry run builds the job only: no I/O against the output folder or its bucket
+        storage.makedirs(output)
+        storage.write_atomic(storage.join(output, "schema.pbtxt"), schema.schema_text().encode())
+        sinks.write_json(storage.join(output, "classes.json"), classes)
     summary_uri = storage.join(output, "summary.json")
     with tempfile.TemporaryDirectory(prefix="poseact-progress-") as progress_dir:
-        # Workers that share this machine's disk (DirectRunner, a local Dask cluster) drop markers here;
-        # others cannot see the folder and skip them (progress.mark_done).
+        # Workers that share this machine's disk (the in-process runner, a local Dask cluster) drop markers
+        # here; others cannot see the folder and skip them (progress.mark_done).
         fn = make_fn(classes, progress_dir)
         started = time.time()
-        # The bar's context is outermost: the pipeline runs when its own context exits.
-        with progress.ProgressBar(progress_dir, len(specs), label, enabled=not args.no_progress,
-                                  wait_for_first=not local), beam.Pipeline(options=options) as pipeline:
+        # The bar's context is outermost: it shows the whole run.
+        with progress.ProgressBar(progress_dir, len(specs), label, enabled=not args.no_progress and not dry_run,
+                                  wait_for_first=not runs.is_local(options)):
+            pipeline = runs.make_pipeline(options)
             build_pipeline(pipeline, specs, fn, output, args.num_shards, static)
+            result = pipeline.run()
+            result.wait_until_finish()
         wall = time.time() - started
         marks = progress.read_marks(progress_dir)
         # Steady-state figures only when every clip was seen (some workers may have been elsewhere).
         marks = marks if len(marks) == len(specs) else []
-    return _finish_summary(summary_uri, wall, runner, options, marks)
+    if dry_run:
+        return runs.dry_run_summary(result, options, clips_in=len(specs))
+    return _finish_summary(summary_uri, wall, runs.runner_name(options), options, marks)
 
 
-def _finish_summary(uri: str, wall: float, runner, options, marks) -> dict[str, Any]:
+def _finish_summary(uri: str, wall: float, runner: str, options, marks) -> dict[str, Any]:
     """Add the run's timings (the only part of summary.json that differs between identical runs)."""
     summary = json.loads(storage.read_bytes(uri))
     steady = progress.steady_state(marks)
     frames = summary["frames_kept"]
     summary["run"] = {
         **summary.get("run", {}),
-        "runner": str(runner or "DirectRunner"),
+        "runner": runner,
         "options": redact.redact_options(options.get_all_options(drop_default=True)),
         "wall_seconds": round(wall, 3),
         "clips_per_second": round(summary["clips_in"] / wall, 3) if wall else 0.0,

@@ -33,13 +33,11 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
-from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
 
-from pipelines import flags, label_models, label_outputs, progress, routing, sinks, watch
+from pipelines import flags, label_models, label_outputs, progress, routing, runs, sinks, watch
 from pipelines.label_models import PoseModelHandler  # noqa: F401 (re-exported: tests and users import it here)
 from pipelines.label_outputs import (  # noqa: F401 (re-exported: tests and users import them here)
     DONE, LECTURES, SEGMENT_COLUMNS, TRACK_COLUMNS, video_key, write_run_tables, write_table)
-from pipelines.clipjob import LOCAL_RUNNERS
 from poseact import lecture, pose_model, rules, segments, storage
 from poseact.errors import ClipError
 from poseact.manifest import read_uris
@@ -68,13 +66,18 @@ class LabelOptions:
     limits: VideoLimits
 
 
-def fingerprint(uri: str, model_id: str, pose_sha: str, options: LabelOptions) -> str:
-    """What a finished video's labels depend on: the file (URI and size), the models and the options."""
-    try:
-        fs, path = storage.filesystem(uri)
-        size = int(fs.size(path))
-    except (OSError, ValueError):
-        size = -1
+def fingerprint(uri: str, model_id: str, pose_sha: str, options: LabelOptions, stat: bool = True) -> str:
+    """What a finished video's labels depend on: the file (URI and size), the models and the options.
+
+    `stat=False` leaves the size out (no I/O: for a dry run, whose fingerprints are never stored).
+    """
+    size = -1
+    if stat:
+        try:
+            fs, path = storage.filesystem(uri)
+            size = int(fs.size(path))
+        except (OSError, ValueError):
+            size = -1  # unreadable now: the video fails later with its own dead letter
     blob = json.dumps({"uri": uri, "size": size, "model": model_id, "pose_model": pose_sha,
                        "options": dataclasses.asdict(options)}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -446,30 +449,32 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     options = _options(args, card)
     args.pose_model = _pose_model_spec(args)
     pose = pose_model.resolve(args.pose_model)
-    fingerprints = {u: fingerprint(u, model_id, pose.sha256, options) for u in uris}
-    todo = [u for u in uris if args.force or not is_done(args.output, video_key(u), fingerprints[u])]
+    beam_options = runs.pipeline_options(beam_args)
+    dry_run = runs.is_dry_run(beam_options)
+    # A dry run only builds the job: nothing is read from or written to the output folder, nor are the
+    # videos' sizes asked for (the fingerprints, which then hold no size, go unused).
+    fingerprints = {u: fingerprint(u, model_id, pose.sha256, options, stat=not dry_run) for u in uris}
+    todo = [u for u in uris if dry_run or args.force or not is_done(args.output, video_key(u), fingerprints[u])]
     skipped = len(uris) - len(todo)
     if skipped:
         _LOG.info("skipping %d video(s) already labelled with this model and these options (--force relabels)", skipped)
-    storage.makedirs(args.output)
-    beam_options = PipelineOptions(beam_args)
-    beam_options.view_as(SetupOptions).save_main_session = False
-    runner = beam_options.view_as(StandardOptions).runner
-    local = runner in LOCAL_RUNNERS
+    if not dry_run:
+        storage.makedirs(args.output)
     started = time.time()
     marks: list[dict[str, Any]] = []
     metrics: dict[str, Any] = {}
     failed: list[dict[str, Any]] = []
+    result = None
     size = args.videos_per_job or len(todo) or 1
     with tempfile.TemporaryDirectory(prefix="poseact-progress-") as progress_dir:
         # As in extraction: workers that cannot see this folder skip their markers, so a remote run shows
         # no bar until (unless) markers appear.
-        with progress.ProgressBar(progress_dir, 0, "label", enabled=not args.no_progress and bool(todo),
-                                  wait_for_first=not local, unit="chunk"):
+        with progress.ProgressBar(progress_dir, 0, "label", enabled=not args.no_progress and bool(todo) and not dry_run,
+                                  wait_for_first=not runs.is_local(beam_options), unit="chunk"):
             for first in range(0, len(todo), size):
                 # One Beam job per batch of videos: a killed run loses at most the batch in flight.
                 batch_uri = storage.join(args.output, f".errors-{first:06d}.jsonl")
-                pipeline = beam.Pipeline(options=beam_options)
+                pipeline = runs.make_pipeline(beam_options)
                 out = (pipeline | "Videos" >> beam.Create(todo[first:first + size])
                        | "Label" >> LabelVideos(args.model, str(pose.path), args.pose_model, args.output, classes,
                                                 model_id, options, fingerprints, progress_dir,
@@ -477,19 +482,23 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
                 _ = out["errors"] | "WriteErrors" >> sinks.WriteJsonLines(batch_uri, "uri")
                 result = pipeline.run()
                 result.wait_until_finish()
+                if dry_run:
+                    continue
                 for key, value in label_outputs.inference_metrics(result).items():
                     metrics[key] = metrics.get(key, 0) + value
                 failed += [json.loads(line) for line in storage.read_bytes(batch_uri).decode().splitlines() if line]
                 fs, path = storage.filesystem(batch_uri)
                 fs.rm(path)
         marks = progress.read_marks(progress_dir)
+    if dry_run:
+        return runs.dry_run_summary(result, beam_options, videos_in=len(uris), jobs=-(-len(todo) // size))
     label_outputs.write_errors(args.output, uris, failed)
     wall = time.time() - started
     tables = write_run_tables(args.output)
-    run = label_outputs.run_summary(uris, todo, skipped, failed, tables, marks, metrics, wall, runner)
+    run = label_outputs.run_summary(uris, todo, skipped, failed, tables, marks, metrics, wall,
+                                    runs.runner_name(beam_options))
     sinks.write_json(storage.join(args.output, "run.json"), run)
     return run
-
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run `poseact label`; returns the run summary (also written to `OUTPUT/run.json`).
