@@ -64,7 +64,8 @@ def _demo(argv: list[str]) -> int:
         script = demo.make_demo_lecture(path, seconds=args.seconds, students=args.students, seed=args.seed,
                                         fps=args.fps)
         with open(os.path.join(args.output, "lecture_script.csv"), "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["student", "start_s", "end_s", "action"])
+            # The script is the ground truth; the box columns let labels be matched to students by position.
+            writer = csv.DictWriter(handle, fieldnames=["student", "start_s", "end_s", "action", "x0", "y0", "x1", "y1"])
             writer.writeheader()
             writer.writerows(script)
         print(path)

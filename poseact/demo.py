@@ -1,24 +1,24 @@
-"""A small, generated demo data set and test media.
+"""A small, generated demo data set of the paper's three actions, and test media.
 
-No labelled classroom video can be shipped, so the demo clips are animated from photos of people that
-installed packages ship: scikit-image's `astronaut` and matplotlib's sample portrait of Grace Hopper. The
-clips exercise the machinery (extraction, training, labelling); they do not teach a useful classroom model.
+No labelled classroom video can be shipped, so the demo clips are animated from real photos of people
+that installed packages ship, both in the public domain:
+- scikit-image's `astronaut` (`skimage.data.astronaut()`: NASA's portrait of Eileen Collins; "no known
+  copyright restrictions, released into the public domain");
+- matplotlib's `grace_hopper.jpg` (`matplotlib.cbook.get_sample_data`: the US Navy's official portrait
+  of Grace Hopper, a work of the US government, so in the public domain).
+No registry package we could find ships a freely licensed photo of a person with whole arms and hands in
+view: in both photos the forearms are out of view. So the arms are cut out and pasted back along a
+keyframed skeleton (`poseact.puppet`, `poseact.animate`): the upper arm and forearm are strips of each
+photo's own sleeve and the hands are cut from each photo's own cheek, so every pixel of a person comes
+from the real photo, moved, while desks, paper, books and backgrounds are drawn (`poseact.scene`).
 
-Our pose features are translation and scale invariant (each frame is centred on the shoulder midpoint and
-divided by the clip's median shoulder width) but keep rotation and body proportions, so the classes are
-motions that change the normalised pose:
+Classes (`CLASSES`): `hand_raise`, `writing`, `reading` (see `poseact.animate` for the motions). Every
+clip draws all of its random choices (mirroring, which arm, size, position, background, desk, timings,
+amplitudes, speeds) whatever its class, so only the action tells the classes apart. Clips are 3.2 s at
+15 fps (48 frames, the model's window) and deterministic for a seed: the same frames, and (with the
+FFmpeg `mp4v` encoder of opencv-python-headless 5.0) the same file bytes.
 
-- `still`: the photo with small translation jitter and a slight zoom drift only;
-- `tilt`: the body rocks from side to side, rotating about the bottom centre of the photo (the hips);
-- `stretch`: the body grows taller and narrower, and back, in turn.
-
-Every clip also gets a seeded placement, jitter and zoom drift, so translation and size never tell the
-classes apart. Clips are deterministic for a seed: the same frames, and (with the FFmpeg `mp4v` encoder of
-opencv-python-headless 5.0) the same file bytes.
-
-Why not scikit-image's `camera` (a man with a camera, face half hidden): MediaPipe's person detector scores
-him near its threshold, so it misses him outright at some sizes and placements and loses up to 13% of the
-frames of a rocking clip. It found both people used here in every frame of the demo clips of seeds 0 to 3.
+`check_animation` measures whether MediaPipe sees what the skeleton did (README, demo data).
 """
 
 from __future__ import annotations
@@ -34,46 +34,20 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
-from poseact import storage
+from poseact import animate as anim
+from poseact import scene, storage
 
-CLASSES: tuple[str, ...] = ("still", "tilt", "stretch")
+CLASSES: tuple[str, ...] = anim.CLASSES
+PEOPLE: tuple[str, ...] = ("astronaut", "hopper")
 
 FRAME_SIZE: tuple[int, int] = (384, 384)
 """Default clip size, (width, height)."""
 FPS = 15.0
-SECONDS = 2.0
-_BACKGROUND = 128  # mid-grey border around the photo
+SECONDS = 3.2
+_BACKGROUND = 128  # mid-grey border around photos that are not animated (test media)
 _FOURCC = "mp4v"
-
-# Ranges the per-clip parameters are drawn from.
-_PHOTO_HEIGHT = (0.60, 0.68)  # photo height as a fraction of the frame height
-_BOTTOM = (0.97, 1.02)  # where the bottom of the photo sits, as a fraction of the frame height
-_CENTRE_X = (0.42, 0.58)  # horizontal centre of the photo, as a fraction of the frame width
-_JITTER_PX = (1.5, 4.0)
-_JITTER_HZ = (0.3, 1.5)
-_ZOOM_DRIFT = 0.04  # relative change of scale over the clip, at most
-_MOTION_HZ = (0.6, 1.0)  # rocking / stretching speed: 1.2 to 2 cycles in a 2 s clip
-_TILT_DEGREES = (10.0, 16.0)
-_STRETCH = (0.25, 0.35)  # relative growth in height at the peak; the width shrinks by half as much
-# Motions fade in over this long, so that every clip starts from the photo's own pose: the person detector,
-# which runs until tracking locks on, is less robust to odd poses than tracking is.
-_EASE_IN_S = 0.3
-
-
-@dataclasses.dataclass(frozen=True)
-class _Motion:
-    """The randomly drawn parameters of one clip (lengths in pixels, angles in radians)."""
-
-    scale: float
-    anchor: np.ndarray  # where the photo's bottom centre goes in the frame
-    jitter_amplitude: np.ndarray
-    jitter_frequency: np.ndarray
-    jitter_phase: np.ndarray
-    zoom_drift: float
-    frequency: float
-    phase: float
-    tilt: float
-    stretch: float
+_COVERS = ((160, 40, 40), (40, 70, 140), (40, 110, 60), (200, 150, 40), (90, 60, 110))
+_WOODS = ((166, 120, 76), (190, 150, 100), (120, 84, 56), (200, 180, 150), (150, 150, 150))
 
 
 def person_photos() -> dict[str, np.ndarray]:
@@ -130,104 +104,104 @@ def write_video(path: str, frames: Iterable[np.ndarray], fps: float) -> None:
         raise ValueError(f"no frames to write to {path}")
 
 
-def animate(
-    photo: np.ndarray,
-    action: str,
-    rng: np.random.Generator,
-    *,
-    size: tuple[int, int] = FRAME_SIZE,
-    fps: float = FPS,
-    seconds: float = SECONDS,
-) -> list[np.ndarray]:
-    """Animate a photo into the frames of a clip showing `action`.
+@dataclasses.dataclass(frozen=True)
+class Clip:
+    """A rendered clip and what its skeleton did.
+
+    Attributes:
+        frames: RGB uint8 frames.
+        wrists: (T, 2, 2) drawn wrists in pixels, image-left arm first.
+        shoulder_width: (T,) drawn shoulder width in pixels.
+        active: The arms that act (0 image-left, 1 image-right): the raised or writing arm, both reading.
+    """
+
+    frames: list[np.ndarray]
+    wrists: np.ndarray
+    shoulder_width: np.ndarray
+    active: tuple[int, ...]
+
+
+def render_clip(person: str, action: str, rng: np.random.Generator, *, size: tuple[int, int] = FRAME_SIZE,
+                fps: float = FPS, seconds: float = SECONDS) -> Clip:
+    """Render a clip of `person` doing `action`.
 
     Args:
-        photo: RGB uint8 photo.
+        person: One of `PEOPLE`.
         action: One of `CLASSES`.
-        rng: Source of the clip's placement, jitter, speed, phase and amplitude.
+        rng: Source of every random choice (see the module docstring).
         size: Frame size, (width, height).
         fps: Frame rate.
         seconds: Duration; at least one frame is made.
 
     Returns:
-        RGB uint8 frames of `size`.
+        The frames and the drawn skeleton's wrists.
 
     Raises:
-        ValueError: Unknown action, or a photo that is not HxWx3 uint8.
+        ValueError: Unknown person or action.
     """
+    from poseact import puppet  # noqa: PLC0415 (reads photos on first use)
+
     if action not in CLASSES:
         raise ValueError(f"unknown action {action!r}; expected one of {CLASSES}")
-    if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
-        raise ValueError(f"photo must be HxWx3 uint8 RGB, got {photo.shape} {photo.dtype}")
-    motion = _draw_motion(rng, photo.shape[:2], size)
-    # Resize once with area averaging: warpAffine only interpolates, which aliases when it shrinks much.
-    base = cv2.resize(photo, None, fx=motion.scale, fy=motion.scale, interpolation=cv2.INTER_AREA)
-    pivot = np.array([base.shape[1] / 2.0, float(base.shape[0])])  # bottom centre, near the hips
-    count = max(1, round(fps * seconds))
-    frames = []
-    for index in range(count):
-        linear = _pose(motion, action, index / fps, index / max(count - 1, 1))
-        shift = motion.jitter_amplitude * np.sin(
-            2.0 * math.pi * motion.jitter_frequency * index / fps + motion.jitter_phase
-        )
-        matrix = np.hstack([linear, (motion.anchor + shift - linear @ pivot)[:, None]])
-        frames.append(
-            cv2.warpAffine(
-                base,
-                matrix,
-                size,
-                flags=cv2.INTER_LINEAR,
-                borderMode=cv2.BORDER_CONSTANT,
-                borderValue=(_BACKGROUND, _BACKGROUND, _BACKGROUND),
-            )
-        )
-    return frames
-
-
-def _draw_motion(rng: np.random.Generator, photo_shape: tuple[int, int], size: tuple[int, int]) -> _Motion:
+    if person not in PEOPLE:
+        raise ValueError(f"unknown person {person!r}; expected one of {PEOPLE}")
     width, height = size
-    photo_height, photo_width = photo_shape
-    # Everything is drawn for every action, in the same order, so all classes share the nuisance motions.
-    return _Motion(
-        scale=min(rng.uniform(*_PHOTO_HEIGHT) * height / photo_height, 0.8 * width / photo_width),
-        anchor=np.array([rng.uniform(*_CENTRE_X) * width, rng.uniform(*_BOTTOM) * height]),
-        jitter_amplitude=rng.uniform(*_JITTER_PX, size=2),
-        jitter_frequency=rng.uniform(*_JITTER_HZ, size=2),
-        jitter_phase=rng.uniform(0.0, 2.0 * math.pi, size=2),
-        zoom_drift=rng.uniform(-_ZOOM_DRIFT, _ZOOM_DRIFT),
-        frequency=rng.uniform(*_MOTION_HZ),
-        phase=rng.uniform(0.0, 2.0 * math.pi),
-        tilt=math.radians(rng.uniform(*_TILT_DEGREES)),
-        stretch=rng.uniform(*_STRETCH),
-    )
+    mirrored = bool(rng.integers(2))
+    style = anim.draw_style(rng)
+    # Room above the shoulders for a raised hand (about 2 shoulder widths) and below for the desk.
+    sw = rng.uniform(0.23, 0.29) * height
+    below = style.desk_y + 0.45
+    sw = min(sw, (height - 8) / (2.1 + below))
+    top = rng.uniform(4.0, max(4.0, height - 4 - (2.1 + below) * sw))
+    origin = np.array([rng.uniform(0.4, 0.6) * width, top + 2.1 * sw])
+    backdrop = scene.background(size, scene.BACKGROUNDS[int(rng.integers(len(scene.BACKGROUNDS)))], rng)
+    wood = np.asarray(_WOODS[int(rng.integers(len(_WOODS)))], np.float32) * rng.uniform(0.85, 1.1)
+    cover = np.asarray(_COVERS[int(rng.integers(len(_COVERS)))], np.float32)
+    paper_angle = rng.uniform(-0.12, 0.12)
+    gain = rng.uniform(0.85, 1.1)
+    cut = puppet.cutout(person, mirrored)
+    actor = anim.Actor(cut, sw / cut.shoulder_width, origin, (0, 0, width, height), style, cover)
+
+    def front(canvas: np.ndarray) -> None:
+        top_y = origin[1] + style.desk_y * sw
+        scene.desk(canvas, origin[0] - 1.5 * sw, origin[0] + 1.5 * sw, top_y, 0.4 * sw, wood)
+        if action == "writing":
+            o = -1.0 if style.side == 0 else 1.0
+            centre = actor.to_canvas(np.array([o * (style.write_at[0] + 0.1), style.write_at[1] + 0.02]), np.zeros(2))
+            scene.paper(canvas, centre, 0.6 * sw, 0.24 * sw, paper_angle)
+
+    count = max(1, round(fps * seconds))
+    frames, wrists, widths = [], np.zeros((count, 2, 2)), np.zeros(count)
+    for index in range(count):
+        canvas = backdrop.copy()
+        skeleton = actor.render(canvas, anim.pose_at(style, action, index / fps, seconds), front)
+        frames.append(np.clip(canvas * gain, 0, 255).astype(np.uint8))
+        wrists[index] = skeleton["wrists"]
+        widths[index] = np.linalg.norm(skeleton["shoulders"][1] - skeleton["shoulders"][0])
+    active = (0, 1) if action == "reading" else (style.side,)
+    return Clip(frames, wrists, widths, active)
 
 
-def _pose(motion: _Motion, action: str, t: float, progress: float) -> np.ndarray:
-    """The 2x2 linear part of the photo-to-frame transform at time `t` (`progress` runs from 0 to 1)."""
-    ramp = min(1.0, t / _EASE_IN_S)
-    envelope = ramp * ramp * (3.0 - 2.0 * ramp)  # smoothstep: no jerk when the motion sets in
-    wave = math.sin(2.0 * math.pi * motion.frequency * t + motion.phase)
-    linear = np.eye(2) * (1.0 + motion.zoom_drift * progress)
-    if action == "tilt":
-        angle = motion.tilt * envelope * wave
-        linear = linear @ np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-    elif action == "stretch":
-        # Never squashed below the photo's height: the person detector misses squashed people more often.
-        # Narrow as it grows so that the shoulder width, our unit of length, changes against the height.
-        grow = motion.stretch * envelope * (1.0 + wave) / 2.0
-        linear = linear @ np.diag([1.0 - 0.5 * grow, 1.0 + grow])
-    return linear
+def animate(person: str, action: str, rng: np.random.Generator, *, size: tuple[int, int] = FRAME_SIZE,
+            fps: float = FPS, seconds: float = SECONDS) -> list[np.ndarray]:
+    """The frames of `render_clip` (same arguments)."""
+    return render_clip(person, action, rng, size=size, fps=fps, seconds=seconds).frames
+
+
+def _clip_rng(seed: int, person: int, session: int, action: int) -> np.random.Generator:
+    # One stream per clip: a clip does not change when other clips are added or removed.
+    return np.random.default_rng([seed, person, session, action])
 
 
 def make_demo_dataset(out_dir: str, *, sessions: int = 4, seed: int = 0, seconds: float = SECONDS) -> str:
     """Write the demo clips and their manifest.
 
-    Each session holds one clip per class per photo, so sessions suit leave-one-group-out evaluation. Clips
-    go to `out_dir/clips/<class>/<photo>-s<session>-<class>.mp4`; the defaults make 24 clips, about 3.5 MB.
+    Each session holds one clip per class per person, so sessions suit leave-one-group-out evaluation.
+    Clips go to `out_dir/clips/<class>/<person>-s<session>-<class>.mp4`; 4 sessions make 24 clips.
 
     Args:
         out_dir: Local directory or fsspec URL (`gs://`, `s3://`, ...).
-        sessions: Sessions per photo.
+        sessions: Sessions per person.
         seed: Seed; the same seed gives the same clips.
         seconds: Duration of each clip.
 
@@ -244,15 +218,14 @@ def make_demo_dataset(out_dir: str, *, sessions: int = 4, seed: int = 0, seconds
         out_dir = os.path.abspath(out_dir.removeprefix("file://"))
     rows = []
     with tempfile.TemporaryDirectory(prefix="poseact-demo-") as work:
-        for photo_index, (name, photo) in enumerate(person_photos().items()):
+        for person_index, person in enumerate(PEOPLE):
             for session in range(sessions):
-                group = f"{name}-s{session}"
+                group = f"{person}-s{session}"
                 for class_index, label in enumerate(CLASSES):
-                    # One stream per clip: a clip does not change when other clips are added or removed.
-                    rng = np.random.default_rng([seed, photo_index, session, class_index])
+                    rng = _clip_rng(seed, person_index, session, class_index)
                     filename = f"{group}-{label}.mp4"
                     local = os.path.join(work, filename)
-                    write_video(local, animate(photo, label, rng, seconds=seconds), FPS)
+                    write_video(local, animate(person, label, rng, seconds=seconds), FPS)
                     uri = storage.join(out_dir, "clips", label, filename)
                     storage.upload_atomic(local, uri)
                     rows.append((uri, label, group))
@@ -265,8 +238,72 @@ def make_demo_dataset(out_dir: str, *, sessions: int = 4, seed: int = 0, seconds
     return manifest
 
 
+def check_animation(clips: Iterable[tuple[str, int, str]], *, seed: int = 0, tolerance: float = 0.35,
+                    model_path: str | None = None) -> list[dict[str, object]]:
+    """Does MediaPipe see the wrists where the skeleton put them? One row per clip.
+
+    Each clip is rendered as `make_demo_dataset` renders it, written to `.mp4` and read back (so the codec
+    is part of the check), and tracked by the production landmarker (VIDEO mode, `poseact.pose`). A frame
+    is a hit for an acting wrist when MediaPipe's wrist of that arm (landmark 16 for the image-left arm,
+    15 for the image-right arm of a person facing the camera) lies within `tolerance` drawn shoulder
+    widths of the drawn wrist; a frame where nobody is found is a miss.
+
+    Args:
+        clips: (person, session, action) triples.
+        seed: Data set seed.
+        tolerance: Largest hit distance, in shoulder widths.
+        model_path: Pose `.task` bundle; default the offline `full` model (`poseact.pose_model`).
+
+    Returns:
+        Rows `{"person", "session", "action", "frames", "hit_rate", "median_error"}` (error in shoulder
+        widths, over acting wrists and frames with a person).
+    """
+    from poseact import pose, pose_model, video  # noqa: PLC0415 (MediaPipe is heavy)
+    from poseact.landmarks import PoseLandmark  # noqa: PLC0415
+
+    path = model_path or str(pose_model.resolve("full").path)
+    model = pose.PoseLandmarkerModel(path, pose.PoseConfig(num_poses=1))
+    ids = (PoseLandmark.RIGHT_WRIST, PoseLandmark.LEFT_WRIST)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="poseact-check-") as work:
+        for person, session, action in clips:
+            rng = _clip_rng(seed, PEOPLE.index(person), session, CLASSES.index(action))
+            clip = render_clip(person, action, rng)
+            local = os.path.join(work, "clip.mp4")
+            write_video(local, clip.frames, FPS)
+            found = model.track_clip(video.iter_frames(local))
+            scale = np.array([found.width, found.height])
+            errors = np.full((found.num_frames, len(clip.active)), np.inf)
+            for k, side in enumerate(clip.active):
+                seen = found.landmarks[:, ids[side], :2] * scale
+                errors[:, k] = np.linalg.norm(seen - clip.wrists[: found.num_frames, side], axis=1)
+                errors[:, k] /= clip.shoulder_width[: found.num_frames]
+            errors[found.detected == 0] = np.inf
+            finite = errors[np.isfinite(errors)]
+            rows.append({"person": person, "session": session, "action": action, "frames": found.num_frames,
+                         "hit_rate": float((errors <= tolerance).mean()) if errors.size else 0.0,
+                         "median_error": float(np.median(finite)) if finite.size else math.inf})
+    return rows
+
+
+def _drift(photo: np.ndarray, rng: np.random.Generator, count: int, size: tuple[int, int] = FRAME_SIZE) -> list[np.ndarray]:
+    """A photo on a grey frame, drifting by a few pixels: the motion of a hand-held camera."""
+    width, height = size
+    scale = 0.8 * min(width / photo.shape[1], height / photo.shape[0])
+    base = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    amplitude, hz, phase = rng.uniform(1.5, 4.0, 2), rng.uniform(0.3, 1.5, 2), rng.uniform(0, 2 * math.pi, 2)
+    frames = []
+    for index in range(count):
+        shift = amplitude * np.sin(2 * math.pi * hz * index / FPS + phase)
+        offset = (np.array(size) - base.shape[1::-1]) / 2 + shift
+        matrix = np.float32([[1, 0, offset[0]], [0, 1, offset[1]]])
+        frames.append(cv2.warpAffine(base, matrix, size, borderMode=cv2.BORDER_CONSTANT,
+                                     borderValue=(_BACKGROUND,) * 3))
+    return frames
+
+
 def make_nobody_clip(path: str, seconds: float = 1.0, fps: float = FPS) -> str:
-    """Write a clip with no person in it: a cup of coffee, animated like a `still` clip.
+    """Write a clip with no person in it: scikit-image's cup of coffee, drifting slightly.
 
     Args:
         path: Local file path.
@@ -279,12 +316,12 @@ def make_nobody_clip(path: str, seconds: float = 1.0, fps: float = FPS) -> str:
     from skimage import data  # noqa: PLC0415 (heavy import, needed only for demo media)
 
     photo = np.ascontiguousarray(data.coffee())
-    write_video(path, animate(photo, "still", np.random.default_rng(0), fps=fps, seconds=seconds), fps)
+    write_video(path, _drift(photo, np.random.default_rng(0), max(1, round(fps * seconds))), fps)
     return path
 
 
 def make_single_frame_clip(path: str) -> str:
-    """Write a clip of exactly one frame, showing the astronaut.
+    """Write a clip of exactly one frame, showing the astronaut at her desk.
 
     Args:
         path: Local file path.
@@ -292,8 +329,7 @@ def make_single_frame_clip(path: str) -> str:
     Returns:
         `path`.
     """
-    photo = person_photos()["astronaut"]
-    write_video(path, animate(photo, "still", np.random.default_rng(0), seconds=0.0), FPS)
+    write_video(path, animate("astronaut", "reading", np.random.default_rng(0), seconds=0.0), FPS)
     return path
 
 
@@ -343,79 +379,8 @@ def make_two_person_frame(size: tuple[int, int] = (768, 384)) -> np.ndarray:
     return frame
 
 
-LECTURE_SIZE: tuple[int, int] = (1280, 720)
-"""Default demo lecture size, (width, height): 720p, like a classroom camera."""
+def make_demo_lecture(path: str, **kwargs) -> list[dict[str, object]]:
+    """Write a multi-person demo lecture and return its script (see `poseact.demo_lecture.make_demo_lecture`)."""
+    from poseact import demo_lecture  # noqa: PLC0415
 
-
-def make_demo_lecture(
-    path: str,
-    *,
-    seconds: float = 40.0,
-    fps: float = FPS,
-    size: tuple[int, int] = LECTURE_SIZE,
-    students: int = 4,
-    seed: int = 0,
-    segment_s: tuple[float, float] = (5.0, 10.0),
-) -> list[dict[str, object]]:
-    """Write a multi-person demo lecture: `students` people in two rows, each acting out a script.
-
-    The people are the demo photos (and their mirror images, so four students look like four people),
-    one per cell of a two-row grid, so each is about a third of the frame high: small enough that
-    MediaPipe's whole-frame detector misses some of them. Each student runs through consecutive segments
-    of `segment_s` seconds, each showing one of `CLASSES` (motions as in the demo clips).
-
-    Args:
-        path: Local `.mp4` path (its folder must exist).
-        seconds: Duration.
-        fps: Frame rate.
-        size: Frame size (width, height).
-        students: How many people.
-        seed: Script and placement seed.
-        segment_s: Range of segment lengths.
-
-    Returns:
-        The script: one row per segment, `{"student", "start_s", "end_s", "action"}`, students numbered
-        left to right, top row first.
-    """
-    rng = np.random.default_rng(seed)
-    photos = list(person_photos().values())
-    faces = [photos[i % len(photos)] if (i // len(photos)) % 2 == 0 else np.ascontiguousarray(photos[i % len(photos)][:, ::-1])
-             for i in range(students)]
-    width, height = size
-    cols = max(1, math.ceil(students / 2))
-    rows = 1 if students == 1 else 2
-    cell = (width // cols, height // rows)
-    placed = []
-    script: list[dict[str, object]] = []
-    for student, photo in enumerate(faces):
-        motion = _draw_motion(rng, photo.shape[:2], cell)
-        base = cv2.resize(photo, None, fx=motion.scale, fy=motion.scale, interpolation=cv2.INTER_AREA)
-        pivot = np.array([base.shape[1] / 2.0, float(base.shape[0])])
-        bounds, t = [], 0.0
-        while t < seconds:
-            end = min(seconds, t + float(rng.uniform(*segment_s)))
-            action = CLASSES[int(rng.integers(len(CLASSES)))]
-            bounds.append((t, end, action))
-            script.append({"student": student, "start_s": round(t, 3), "end_s": round(end, 3), "action": action})
-            t = end
-        origin = ((student % cols) * cell[0], (student // cols) * cell[1])
-        placed.append((motion, base, pivot, bounds, origin))
-
-    def frames():
-        count = max(1, round(fps * seconds))
-        for index in range(count):
-            t = index / fps
-            frame = np.full((height, width, 3), _BACKGROUND, dtype=np.uint8)
-            for motion, base, pivot, bounds, (x0, y0) in placed:
-                start, end, action = next((b for b in bounds if b[0] <= t < b[1]), bounds[-1])
-                local = t - start
-                linear = _pose(motion, action, local, local / max(end - start, 1e-6))
-                shift = motion.jitter_amplitude * np.sin(2.0 * math.pi * motion.jitter_frequency * t + motion.jitter_phase)
-                matrix = np.hstack([linear, (motion.anchor + shift - linear @ pivot)[:, None]])
-                frame[y0 : y0 + cell[1], x0 : x0 + cell[0]] = cv2.warpAffine(
-                    base, matrix, cell, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                    borderValue=(_BACKGROUND, _BACKGROUND, _BACKGROUND))
-            yield frame
-
-    write_video(path, frames(), fps)
-    return script
+    return demo_lecture.make_demo_lecture(path, **kwargs)

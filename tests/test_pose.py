@@ -31,8 +31,7 @@ def test_subject_rule_largest_first_then_nearest():
 
 def test_tracks_a_real_person_in_video_mode(model, tmp_path):
     path = str(tmp_path / "a.mp4")
-    photo = demo.person_photos()["astronaut"]
-    demo.write_video(path, demo.animate(photo, "tilt", np.random.default_rng(0), seconds=1.0), demo.FPS)
+    demo.write_video(path, demo.animate("astronaut", "hand_raise", np.random.default_rng(0), seconds=1.0), demo.FPS)
     result = model.track_clip(video.iter_frames(path))
     assert result.num_frames == 15
     assert result.detected.mean() >= 0.9
@@ -42,8 +41,7 @@ def test_tracks_a_real_person_in_video_mode(model, tmp_path):
 
 def test_same_clip_same_landmarks(model, tmp_path):
     path = str(tmp_path / "b.mp4")
-    demo.write_video(path, demo.animate(demo.person_photos()["astronaut"], "still",
-                                        np.random.default_rng(1), seconds=0.7), demo.FPS)
+    demo.write_video(path, demo.animate("astronaut", "reading", np.random.default_rng(1), seconds=0.7), demo.FPS)
     a = model.track_clip(video.iter_frames(path))
     b = model.track_clip(video.iter_frames(path))
     np.testing.assert_array_equal(a.landmarks, b.landmarks)
