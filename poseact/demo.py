@@ -111,14 +111,21 @@ class Clip:
     Attributes:
         frames: RGB uint8 frames.
         wrists: (T, 2, 2) drawn wrists in pixels, image-left arm first.
-        shoulder_width: (T,) drawn shoulder width in pixels.
+        shoulders: (T, 2, 2) drawn shoulder joints, likewise.
+        eyes: (T, 2, 2) drawn eye centres (they move with the head), likewise.
         active: The arms that act (0 image-left, 1 image-right): the raised or writing arm, both reading.
     """
 
     frames: list[np.ndarray]
     wrists: np.ndarray
-    shoulder_width: np.ndarray
+    shoulders: np.ndarray
+    eyes: np.ndarray
     active: tuple[int, ...]
+
+    @property
+    def shoulder_width(self) -> np.ndarray:
+        """(T,) drawn shoulder width in pixels."""
+        return np.linalg.norm(self.shoulders[:, 1] - self.shoulders[:, 0], axis=1)
 
 
 def render_clip(person: str, action: str, rng: np.random.Generator, *, size: tuple[int, int] = FRAME_SIZE,
@@ -171,15 +178,15 @@ def render_clip(person: str, action: str, rng: np.random.Generator, *, size: tup
             scene.paper(canvas, centre, 0.6 * sw, 0.24 * sw, paper_angle)
 
     count = max(1, round(fps * seconds))
-    frames, wrists, widths = [], np.zeros((count, 2, 2)), np.zeros(count)
+    frames, drawn = [], {key: np.zeros((count, 2, 2)) for key in ("wrists", "shoulders", "eyes")}
     for index in range(count):
         canvas = backdrop.copy()
         skeleton = actor.render(canvas, anim.pose_at(style, action, index / fps, seconds), front)
         frames.append(np.clip(canvas * gain, 0, 255).astype(np.uint8))
-        wrists[index] = skeleton["wrists"]
-        widths[index] = np.linalg.norm(skeleton["shoulders"][1] - skeleton["shoulders"][0])
+        for key, points in drawn.items():
+            points[index] = skeleton[key]
     active = (0, 1) if action == "reading" else (style.side,)
-    return Clip(frames, wrists, widths, active)
+    return Clip(frames, drawn["wrists"], drawn["shoulders"], drawn["eyes"], active)
 
 
 def animate(person: str, action: str, rng: np.random.Generator, *, size: tuple[int, int] = FRAME_SIZE,

@@ -21,7 +21,10 @@ from poseact import demo, scene
 LECTURE_SIZE: tuple[int, int] = (1280, 720)
 """Default demo lecture size, (width, height): 720p, like a classroom camera."""
 RAISE_S = (3.5, 5.0)  # hand raise segment lengths
-_ROWS = ((0.3, 0.082), (0.64, 0.092))  # shoulder line (fraction of height), shoulder width (of width)
+# Per row: shoulder width (fraction of the frame width) and the span its students are spread over. The
+# back row sits between the front row's students, so heads in front never hide the hands behind.
+_ROWS = ((0.1, (0.3, 0.7)), (0.115, (0.12, 0.88)))
+_RAISE_ROOM = 2.15  # shoulder widths above the shoulder line that a raised hand needs
 
 
 def make_script(rng: np.random.Generator, seconds: float, segment_s: tuple[float, float] = (4.0, 8.0)) -> list[tuple[float, float, str]]:
@@ -75,21 +78,27 @@ def _student(index: int, students: int, size: tuple[int, int], rng: np.random.Ge
     from poseact import puppet  # noqa: PLC0415
 
     width, height = size
-    cols = max(1, math.ceil(students / 2))
-    row, col = (0, index) if students == 1 else divmod(index, cols)
-    line, shoulder = _ROWS[row] if students > 1 else _ROWS[1]
+    per_row = (students // 2, students - students // 2) if students > 1 else (0, 1)
+    row = 0 if index < per_row[0] else 1
+    col = index - row * per_row[0]
+    shoulder, (left, right) = _ROWS[row]
     sw = shoulder * width * rng.uniform(0.95, 1.05)
-    origin = np.array([(col + 0.5 + rng.uniform(-0.08, 0.08)) * width / cols, line * height])
+    x = left + (right - left) * (col + 0.5) / per_row[row]
+    style = anim.draw_style(rng)
+    if row == 0:
+        line = _RAISE_ROOM * sw + 4
+    else:
+        line = height - (style.desk_y + 0.45) * sw
+    origin = np.array([(x + rng.uniform(-0.02, 0.02)) * width, line])
     # Alternate people along and across rows, and mirror the front row: four students, four looks.
     person = demo.PEOPLE[(col + row) % len(demo.PEOPLE)]
     mirrored = row == 1
-    style = anim.draw_style(rng)
     # The hold fills the raise segment; the book lies open on the desk for the whole lecture.
     start, up, _, down = style.raise_times
     style = dataclasses.replace(style, raise_times=(0.1, up, 99.0, down), book=(style.book[0], style.book[1], 0.0))
     segments = make_script(rng, seconds, segment_s)
     top = origin[1] + style.desk_y * sw
-    bottom = height if row == len(_ROWS) - 1 or students == 1 else top + 1.1 * sw
+    bottom = height if row == 1 else top + 1.1 * sw
     desk = (origin[0] - 1.4 * sw, origin[0] + 1.4 * sw, top, 0.4 * sw, bottom)
     box = (max(0, int(origin[0] - 1.6 * sw)), max(0, int(origin[1] - 2.2 * sw)),
            min(width, int(math.ceil(origin[0] + 1.6 * sw))), min(height, int(math.ceil(bottom))))
@@ -123,8 +132,8 @@ def make_demo_lecture(
 ) -> list[dict[str, object]]:
     """Write a multi-person demo lecture and return its script.
 
-    Students sit in two rows (back row first, numbered left to right), each about a tenth of the frame
-    wide at the shoulders: small enough that MediaPipe's whole-frame detector misses some of them.
+    Students sit in two rows (back row first, numbered left to right), about a tenth of the frame wide
+    at the shoulders: small enough that MediaPipe's whole-frame detector misses some of them.
 
     Args:
         path: Local `.mp4` path (its folder must exist).

@@ -1,7 +1,8 @@
-"""The demo data set and test media, checked with the real MediaPipe pose landmarker on the CPU.
+"""The demo data set of the three actions, the demo lecture and test media.
 
-Clips go through the project's own decoding (`video`), tracking (`pose`) and normalisation (`normalize`),
-so these tests show what extraction and training will see.
+The drawn skeleton is checked by its geometry (no model needed); what MediaPipe sees of it is checked with
+the real pose landmarker on the CPU, on a few clips (`demo.check_animation`; the per-class figures over
+more clips are in the README and in the slow test).
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ import cv2
 import numpy as np
 import pytest
 
-from poseact import demo, normalize, pose, pose_model, storage, video
-
-# Model landmarks 0-11 are MediaPipe's 1-12: eyes, ears, mouth and shoulders.
-_VISIBLE = slice(0, 12)
+from poseact import demo, pose, pose_model, storage, video
+from poseact.demo_lecture import RAISE_S, make_script
 
 
 def _read_frames(path: str) -> tuple[list[np.ndarray], list[float]]:
@@ -44,28 +43,19 @@ def model() -> pose.PoseLandmarkerModel:
 
 @pytest.fixture(scope="module")
 def demo_rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, str]]:
-    manifest = demo.make_demo_dataset(str(tmp_path_factory.mktemp("demo")), sessions=2, seed=0)
+    manifest = demo.make_demo_dataset(str(tmp_path_factory.mktemp("demo")), sessions=1, seed=0)
     with open(manifest, newline="") as handle:
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture(scope="module")
-def demo_poses(demo_rows, model) -> dict[str, pose.ClipPose]:
-    # Tracked once for the module: MediaPipe's first import alone takes about 20 s.
-    return {row["uri"]: model.track_clip(video.iter_frames(row["uri"])) for row in demo_rows}
+def _relative(clip: demo.Clip, points: np.ndarray) -> np.ndarray:
+    """(T, 2) points relative to the shoulder midpoint, in shoulder widths (y down)."""
+    return (points - clip.shoulders.mean(axis=1)) / clip.shoulder_width[:, None]
 
 
-def _clip_feature(clip: pose.ClipPose) -> np.ndarray:
-    """Mean and std over time of the normalised face and shoulder landmarks.
-
-    The arms of both photos are out of view: MediaPipe guesses them, and the guesses jitter more than the
-    `still` clips move, so a plain nearest-neighbour check uses the landmarks that can be seen.
-    """
-    model_input, _ = normalize.normalize(
-        clip.landmarks, clip.detected, aspect=clip.width / clip.height, max_frames=clip.num_frames
-    )
-    xy = model_input[:, _VISIBLE, :2]
-    return np.concatenate([xy.mean(axis=0).ravel(), xy.std(axis=0).ravel()])
+def test_classes_are_the_papers_actions():
+    assert demo.CLASSES == ("hand_raise", "writing", "reading")
+    assert demo.FPS == 15.0 and round(demo.FPS * demo.SECONDS) == 48  # the model's window
 
 
 def test_write_video_rejects_no_frames(tmp_path):
@@ -82,58 +72,101 @@ def test_write_video_rejects_frames_of_another_size(tmp_path):
 
 
 def test_write_video_round_trip_keeps_frames_colours_and_timing(tmp_path):
-    photo = demo.person_photos()["astronaut"]
-    frames = demo.animate(photo, "tilt", np.random.default_rng(3))
+    frames = demo.animate("astronaut", "hand_raise", np.random.default_rng(3), seconds=1.0)
     path = str(tmp_path / "clip.mp4")
     demo.write_video(path, frames, demo.FPS)
     decoded, stamps = _read_frames(path)
-    assert len(decoded) == len(frames) == round(demo.FPS * demo.SECONDS)
+    assert len(decoded) == len(frames) == 15
     # A red/blue swap would drop this far below 30 dB on the orange space suit.
     assert min(cv2.PSNR(a, b) for a, b in zip(frames, decoded, strict=True)) > 30.0
     assert np.allclose(np.diff(stamps), 1000.0 / demo.FPS, atol=1.0)
-    assert cv2.VideoCapture(path).get(cv2.CAP_PROP_FPS) == pytest.approx(demo.FPS)
 
 
-def test_animate_is_deterministic_for_a_seed():
-    photo = demo.person_photos()["hopper"]
+def test_clips_are_deterministic_for_a_seed():
     for action in demo.CLASSES:
-        first = demo.animate(photo, action, np.random.default_rng(7))
-        again = demo.animate(photo, action, np.random.default_rng(7))
-        other = demo.animate(photo, action, np.random.default_rng(8))
-        assert len(first) == 30
+        first = demo.animate("hopper", action, np.random.default_rng(7), seconds=0.4)
+        again = demo.animate("hopper", action, np.random.default_rng(7), seconds=0.4)
+        other = demo.animate("hopper", action, np.random.default_rng(8), seconds=0.4)
+        assert len(first) == 6
         assert all(f.shape == (384, 384, 3) and f.dtype == np.uint8 for f in first)
         assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
         assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
 
 
-def test_animate_rejects_unknown_actions_and_photos():
-    photo = demo.person_photos()["astronaut"]
+def test_unknown_actions_and_people_are_refused():
     with pytest.raises(ValueError, match="unknown action"):
-        demo.animate(photo, "dance", np.random.default_rng(0))
-    with pytest.raises(ValueError, match="HxWx3"):
-        demo.animate(photo[..., 0], "still", np.random.default_rng(0))
+        demo.render_clip("astronaut", "dance", np.random.default_rng(0))
+    with pytest.raises(ValueError, match="unknown person"):
+        demo.render_clip("camera", "reading", np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("person", demo.PEOPLE)
+def test_hand_raise_lifts_a_wrist_above_the_eyes_holds_it_and_lowers_it(person):
+    clip = demo.render_clip(person, "hand_raise", np.random.default_rng(11))
+    [side] = clip.active
+    wrist = _relative(clip, clip.wrists[:, side])[:, 1]
+    eyes = _relative(clip, clip.eyes.mean(axis=1))[:, 1]
+    up = wrist < eyes - 0.2
+    assert up.sum() / demo.FPS >= 1.0  # held for at least a second
+    assert not up[0] and not up[-1]  # from the desk and back to it
+    assert np.count_nonzero(np.diff(up.astype(int))) == 2  # one raise
+    other = _relative(clip, clip.wrists[:, 1 - side])[:, 1]
+    assert (other > 0.4).all()  # the other hand stays on the desk
+    assert np.ptp(eyes) < 0.1  # head up throughout
+
+
+@pytest.mark.parametrize("person", demo.PEOPLE)
+def test_writing_hand_makes_small_quick_strokes_low_in_front_with_the_head_down(person):
+    clip = demo.render_clip(person, "writing", np.random.default_rng(12))
+    upright = demo.render_clip(person, "hand_raise", np.random.default_rng(12))
+    [side] = clip.active
+    wrist = _relative(clip, clip.wrists[:, side])
+    assert (wrist[:, 1] > 0.4).all() and (np.abs(wrist[:, 0]) < 0.4).all()  # below the shoulders, in front
+    # Strokes: the frame-to-frame path is much longer than the drift, and stays a few % of shoulder width.
+    steps = np.linalg.norm(np.diff(wrist, axis=0), axis=1)
+    assert 0.005 < np.median(steps) < 0.08
+    spectrum = np.abs(np.fft.rfft(wrist[:, 0] - np.polyval(np.polyfit(np.arange(len(wrist)), wrist[:, 0], 1),
+                                                            np.arange(len(wrist)))))
+    peak_hz = np.fft.rfftfreq(len(wrist), 1 / demo.FPS)[1 + np.argmax(spectrum[1:])]
+    assert 1.5 <= peak_hz <= 4.5
+    # Head down: the eyes are nearer the shoulder line than with the head up.
+    eyes, eyes_up = (_relative(c, c.eyes.mean(axis=1))[:, 1].mean() for c in (clip, upright))
+    assert eyes - eyes_up > 0.1
+
+
+def test_reading_hands_are_still_and_low_with_the_head_down():
+    clip = demo.render_clip("astronaut", "reading", np.random.default_rng(13))
+    upright = demo.render_clip("astronaut", "hand_raise", np.random.default_rng(13))
+    assert clip.active == (0, 1)
+    for side in (0, 1):
+        wrist = _relative(clip, clip.wrists[:, side])
+        assert (wrist[:, 1] > 0.3).all()
+        assert wrist.std(axis=0).max() < 0.03  # still: only the body's slow sway
+    eyes, eyes_up = (_relative(c, c.eyes.mean(axis=1))[:, 1] for c in (clip, upright))
+    assert eyes.min() - eyes_up.max() > 0.1  # head down throughout
 
 
 def test_demo_dataset_layout(demo_rows):
-    assert len(demo_rows) == 2 * 2 * len(demo.CLASSES)  # photos x sessions x classes
+    assert len(demo_rows) == len(demo.PEOPLE) * len(demo.CLASSES)
     groups = {row["group"] for row in demo_rows}
-    assert groups == {"astronaut-s0", "astronaut-s1", "hopper-s0", "hopper-s1"}
+    assert groups == {"astronaut-s0", "hopper-s0"}
     for group in groups:
         assert sorted(r["label"] for r in demo_rows if r["group"] == group) == sorted(demo.CLASSES)
     for row in demo_rows:
         assert os.path.isabs(row["uri"]) and os.path.isfile(row["uri"])
         assert os.path.basename(os.path.dirname(row["uri"])) == row["label"]
+        assert len(_read_frames(row["uri"])[0]) == 48
 
 
-def test_demo_dataset_clips_do_not_depend_on_the_other_clips(demo_rows, tmp_path):
-    manifest = demo.make_demo_dataset(str(tmp_path), sessions=1, seed=0)
-    with open(manifest, newline="") as handle:
-        smaller = list(csv.DictReader(handle))
-    assert len(smaller) == 2 * len(demo.CLASSES)
-    for row in smaller:
-        [same] = [r["uri"] for r in demo_rows if os.path.basename(r["uri"]) == os.path.basename(row["uri"])]
-        new, old = _read_frames(row["uri"])[0], _read_frames(same)[0]
-        assert len(new) == len(old) and all(np.array_equal(a, b) for a, b in zip(new, old, strict=True))
+def test_demo_dataset_clips_do_not_depend_on_the_other_clips(tmp_path):
+    one = demo.make_demo_dataset(str(tmp_path / "one"), sessions=1, seed=0, seconds=0.4)
+    two = demo.make_demo_dataset(str(tmp_path / "two"), sessions=2, seed=0, seconds=0.4)
+    rows = [list(csv.DictReader(open(m, newline=""))) for m in (one, two)]
+    assert len(rows[1]) == 2 * len(rows[0])
+    for row in rows[0]:
+        [same] = [r["uri"] for r in rows[1] if os.path.basename(r["uri"]) == os.path.basename(row["uri"])]
+        with open(row["uri"], "rb") as a, open(same, "rb") as b:
+            assert a.read() == b.read()
 
 
 def test_demo_dataset_writes_to_fsspec_urls():
@@ -141,32 +174,87 @@ def test_demo_dataset_writes_to_fsspec_urls():
     try:
         manifest = demo.make_demo_dataset(out, sessions=1, seed=0, seconds=0.2)
         rows = list(csv.DictReader(storage.read_bytes(manifest).decode().splitlines()))
-        assert len(rows) == 2 * len(demo.CLASSES)
+        assert len(rows) == len(demo.PEOPLE) * len(demo.CLASSES)
         assert all(row["uri"].startswith(out) and storage.exists(row["uri"]) for row in rows)
     finally:
         fs, path = storage.filesystem(out)
         fs.rm(path, recursive=True)
 
 
-def test_a_person_is_found_in_nearly_every_frame(demo_rows, demo_poses):
-    rates = {row["uri"]: float(demo_poses[row["uri"]].detected.mean()) for row in demo_rows}
-    assert min(rates.values()) >= 0.9, rates
-    assert all(demo_poses[row["uri"]].num_frames == 30 for row in demo_rows)
+def test_mediapipe_finds_the_animated_wrists():
+    # One clip per class (the figures over more clips, and the astronaut's weaker hand raises, are in the
+    # README); each acting wrist found within 0.35 shoulder widths in at least 90% of frames.
+    rows = demo.check_animation([("hopper", 0, action) for action in demo.CLASSES], seed=0)
+    assert [row["action"] for row in rows] == list(demo.CLASSES)
+    for row in rows:
+        assert row["frames"] == 48
+        assert row["hit_rate"] >= 0.9, row
 
 
-def test_classes_are_separable_after_normalisation(demo_rows, demo_poses):
-    features = np.stack([_clip_feature(demo_poses[row["uri"]]) for row in demo_rows])
-    labels = np.array([row["label"] for row in demo_rows])
-    sessions = np.array([row["group"].rsplit("-", 1)[1] for row in demo_rows])
-    correct = 0
-    # 1-nearest neighbour, leaving one session out; both photos stay on both sides, as people would.
-    for held_out in np.unique(sessions):
-        train, test = sessions != held_out, sessions == held_out
-        for feature, label in zip(features[test], labels[test], strict=True):
-            nearest = np.argmin(np.linalg.norm(features[train] - feature, axis=1))
-            correct += labels[train][nearest] == label
-    accuracy = correct / len(labels)
-    assert accuracy >= 0.8, f"leave-one-session-out 1-NN accuracy {accuracy:.2f} (chance 0.33)"
+@pytest.mark.slow
+def test_mediapipe_finds_the_animated_wrists_per_class():
+    clips = [(person, session, action) for person in demo.PEOPLE for session in range(3) for action in demo.CLASSES]
+    rows = demo.check_animation(clips, seed=0)
+    rates = {a: np.mean([r["hit_rate"] for r in rows if r["action"] == a]) for a in demo.CLASSES}
+    print("wrist hit rate per class:", {a: round(v, 2) for a, v in rates.items()})
+    assert rates["writing"] >= 0.9 and rates["reading"] >= 0.9, rates
+    # The astronaut's puffy suit makes MediaPipe miss many of her raised wrists (README, demo data).
+    assert rates["hand_raise"] >= 0.7, rates
+
+
+def test_script_has_every_action_between_work_segments():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        segments = make_script(rng, 40.0)
+        assert segments[0][0] == 0.0 and segments[-1][1] == 40.0
+        assert all(a[1] == b[0] for a, b in zip(segments, segments[1:]))  # contiguous
+        actions = [a for _, _, a in segments]
+        assert set(actions) == set(demo.CLASSES)
+        assert actions[0] != "hand_raise" and actions[-1] != "hand_raise"
+        assert all(a != b for a, b in zip(actions, actions[1:]))
+        for start, end, action in segments:
+            low, high = RAISE_S if action == "hand_raise" else (4.0, 8.0)
+            assert low - 1e-6 <= end - start <= high + 4.0 + 1e-6  # a short tail may join the last
+
+
+@pytest.fixture(scope="module")
+def lecture(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict[str, object]]]:
+    path = str(tmp_path_factory.mktemp("lecture") / "lecture.mp4")
+    return path, demo.make_demo_lecture(path, seconds=40.0, fps=1.0)
+
+
+def test_lecture_script_covers_every_action_for_every_student_and_boxes_fit(lecture):
+    path, script = lecture
+    frames = _read_frames(path)[0]
+    assert len(frames) == 40 and frames[0].shape == (720, 1280, 3)
+    students = sorted({row["student"] for row in script})
+    assert students == [0, 1, 2, 3]
+    for student in students:
+        rows = [row for row in script if row["student"] == student]
+        assert {row["action"] for row in rows} == set(demo.CLASSES)
+        assert rows[0]["start_s"] == 0.0 and rows[-1]["end_s"] == 40.0
+        [box] = {(row["x0"], row["y0"], row["x1"], row["y1"]) for row in rows}
+        x0, y0, x1, y1 = box
+        assert 0 <= x0 < x1 <= 1280 and 0 <= y0 < y1 <= 720
+
+
+def test_lecture_is_deterministic(lecture, tmp_path):
+    path, script = lecture
+    again = str(tmp_path / "again.mp4")
+    assert demo.make_demo_lecture(again, seconds=40.0, fps=1.0) == script
+    with open(path, "rb") as a, open(again, "rb") as b:
+        assert a.read() == b.read()
+
+
+def test_mediapipe_finds_every_student_in_their_box(lecture, model):
+    path, script = lecture
+    frames = _read_frames(path)[0]
+    boxes = {row["student"]: (row["x0"], row["y0"], row["x1"], row["y1"]) for row in script}
+    for second in (2, 20, 38):
+        for x0, y0, x1, y1 in boxes.values():
+            crop = np.ascontiguousarray(frames[second][y0:y1, x0:x1])
+            found = model.track_clip([video.Frame(0, 0.0, crop)])
+            assert found.detected.tolist() == [1], (second, (x0, y0, x1, y1))
 
 
 def test_nobody_clip_has_no_person(tmp_path, model):
