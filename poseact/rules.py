@@ -43,8 +43,9 @@ Rules (thresholds are ramps `lo -> hi`, scoring 0 below `lo` and 1 above `hi`; w
   Why these: with the eyes about 0.7 sw above the shoulder line and 0.3 sw in front of the neck, a 20
   degree nod lowers them by about 0.14 sw and moves them 0.1 sw against the ears; a reading posture (30-45
   degrees) about twice that. On 21 real clips of upright people the 1 s medians varied by less than 0.1 sw.
-  The baseline is the 75th percentile of the person's window medians (upright most of the time is the
-  usual case), pulled towards the frontal-camera prior (`PRIOR_EYE_HEIGHT`, `PRIOR_PITCH`: medians of 21
+  The baseline is the 75th percentile of the person's window medians, leaving out windows with a raise
+  (a raised arm lifts its shoulder, which lowers the eyes against the shoulder line), so a person must sit
+  up for about a quarter of their time for it to be theirs (listening to the teacher), pulled towards the frontal-camera prior (`PRIOR_EYE_HEIGHT`, `PRIOR_PITCH`: medians of 21
   real upright clips, 0.68 and 0.07 sw) when the person has few windows (weight n / (n + 6)).
 - **writing** = head down and a hand low in front making small strokes: a visible wrist or index finger
   below the shoulder line by 0.2 sw and within 1.2 sw of the body's centre line, whose position minus its
@@ -306,8 +307,11 @@ def head_down(features: np.ndarray) -> np.ndarray:
         features: (N, len(FEATURES)) of one person's windows.
     """
     eye, pitch = features[:, 1], features[:, 2]
-    drop = ramp(_baseline(eye, PRIOR_EYE_HEIGHT) - eye, 0.08, 0.20)
-    nod = ramp(_baseline(pitch, PRIOR_PITCH) - pitch, 0.05, 0.12)
+    # A raised arm lifts its shoulder, and so lowers the eyes against the shoulder line: windows with a
+    # raise say nothing about the upright head.
+    calm = np.nan_to_num(features[:, 0], nan=0.0) < 0.5
+    drop = ramp(_baseline(eye[calm], PRIOR_EYE_HEIGHT) - eye, 0.08, 0.20)
+    nod = ramp(_baseline(pitch[calm], PRIOR_PITCH) - pitch, 0.05, 0.12)
     both = np.stack([drop, nod], axis=1)
     with _quiet():
         return np.nan_to_num(np.nanmean(both, axis=1), nan=0.0)
