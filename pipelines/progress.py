@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 from typing import Any
+
+from poseact import console
+
+LINE_INTERVAL_S = 10.0  # seconds between progress lines when the output is not a terminal
 
 
 def mark_done(progress_dir: str | None, key: str, record: dict[str, Any]) -> None:
@@ -56,7 +59,8 @@ def steady_state(marks: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class ProgressBar:
-    """A thread that shows items done, frames per second and ETA while a pipeline runs."""
+    """A thread that shows items done, frames per second and ETA while a pipeline runs: a tqdm bar on a
+    terminal, else one line every `LINE_INTERVAL_S` seconds (on `poseact.console.stream()`)."""
 
     def __init__(self, progress_dir: str, total: int, label: str, enabled: bool = True,
                  wait_for_first: bool = False, unit: str = "clip") -> None:
@@ -92,28 +96,47 @@ class ProgressBar:
             self._thread.join()
 
     def _loop(self) -> None:
-        from tqdm import tqdm  # noqa: PLC0415
-
         started = time.time()
         while self._wait_for_first and not read_marks(self._dir):
             if self._stop.wait(1.0):
                 return
-        with tqdm(total=self._total or None, desc=self._label, unit=self._unit, file=sys.stderr,
+        if console.is_terminal():
+            self._draw_bar(started)
+            return
+        # Not a terminal (a file, CI): a line every few seconds, not a redraw per update.
+        with console.Heartbeat(lambda: self._line(started), interval=LINE_INTERVAL_S):
+            self._stop.wait()
+
+    def _counts(self, started: float) -> dict[str, Any]:
+        marks = read_marks(self._dir)
+        work = [m for m in marks if "planned" not in m]
+        elapsed = max(time.time() - started, 1e-9)
+        frames = sum(m.get("frames", 0) for m in work)
+        return {"done": len(work), "total": self._total + sum(m["planned"] for m in marks if "planned" in m),
+                "frames": frames, "fps": frames / elapsed, "elapsed": elapsed,
+                "realtime": sum(m.get("video_s", 0.0) for m in work) / elapsed}
+
+    def _line(self, started: float) -> str:
+        c = self._counts(started)
+        text = f"{self._label}: {c['done']}/{c['total'] or '?'} {self._unit}s, {c['frames']} frames, {c['fps']:.1f} fps"
+        if c["realtime"]:
+            text += f", {c['realtime']:.2f}x real time"
+        return text + f", {c['elapsed']:.0f} s"
+
+    def _draw_bar(self, started: float) -> None:
+        from tqdm import tqdm  # noqa: PLC0415
+
+        with tqdm(total=self._total or None, desc=self._label, unit=self._unit, file=console.stream(),
                   dynamic_ncols=True) as bar:
             while True:
                 stopping = self._stop.wait(1.0)
-                marks = read_marks(self._dir)
-                planned = sum(m["planned"] for m in marks if "planned" in m)
-                work = [m for m in marks if "planned" not in m]
-                if planned and bar.total != self._total + planned:
-                    bar.total = self._total + planned
-                elapsed = max(time.time() - started, 1e-9)
-                frames = sum(m.get("frames", 0) for m in work)
-                postfix = {"frames": frames, "fps": f"{frames / elapsed:.1f}"}
-                video_s = sum(m.get("video_s", 0.0) for m in work)
-                if video_s:
-                    postfix["realtime"] = f"{video_s / elapsed:.1f}x"
+                c = self._counts(started)
+                if c["total"] and bar.total != c["total"]:
+                    bar.total = c["total"]
+                postfix = {"frames": c["frames"], "fps": f"{c['fps']:.1f}"}
+                if c["realtime"]:
+                    postfix["realtime"] = f"{c['realtime']:.1f}x"
                 bar.set_postfix(postfix)
-                bar.update(len(work) - bar.n)
+                bar.update(c["done"] - bar.n)
                 if stopping:
                     return

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import re
 import sys
+import time
+from typing import Any
+
+from poseact import console
 
 USAGE = """usage: poseact COMMAND [options]
 
@@ -18,13 +22,12 @@ commands:
   model     resolve, fetch or build the pose model and say which     poseact model --help
   demo      write the bundled demo data set (clips + manifest)       poseact demo --help
   agree     agreement of labels with a ground-truth script            poseact agree --help
+
+extract, import, train and label print progress, warnings and a closing summary; everything else
+(Beam, TensorFlow, MediaPipe) goes to COMMAND.log in the output folder. --verbose shows it all instead.
 """
-
-
-def _quiet_native_logs() -> None:
-    # TensorFlow and MediaPipe print pages of C++ start-up logs; keep warnings and errors.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("GLOG_minloglevel", "2")
+# Commands whose chatter goes to a log file (poseact.console.Session).
+CAPTURED = ("extract", "import", "train", "label")
 
 
 def _model(argv: list[str]) -> int:
@@ -74,6 +77,101 @@ def _demo(argv: list[str]) -> int:
     return 0
 
 
+def _flag_value(argv: list[str], flag: str) -> str | None:
+    """The value of `--flag V` or `--flag=V` in argv, if given."""
+    for i, arg in enumerate(argv):
+        if arg == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _run_command(command: str, argv: list[str]) -> dict[str, Any] | None:
+    """Run a captured command; returns its summary (train: None, its figures are in metrics.json)."""
+    if command == "extract":
+        from pipelines import extract  # noqa: PLC0415
+
+        return extract.run(argv)
+    if command == "import":
+        from pipelines import importer  # noqa: PLC0415
+
+        return importer.run(argv)
+    if command == "label":
+        from pipelines import label  # noqa: PLC0415
+
+        return label.run(argv)
+    from poseact import train  # noqa: PLC0415
+
+    code = train.main(argv)
+    if code:
+        raise SystemExit(code)
+    return None
+
+
+def _train_status(session, started: float):
+    def status() -> str:
+        match = session.last_match
+        epoch = f"epoch {match.group(1)}/{match.group(2)}, " if match else ""
+        return f"train: {epoch}{time.time() - started:.0f} s"
+
+    return status
+
+
+def _closing_lines(command: str, summary: dict[str, Any] | None, output: str, log: str | None) -> list[str]:
+    from poseact import summaries  # noqa: PLC0415
+
+    if summary is not None and summary.get("dry_run"):
+        return summaries.dry_run_lines(command, summary, log)
+    if command == "label":
+        return summaries.label_lines(summary, output, log)
+    if command == "train":
+        return summaries.train_lines(output, log)
+    return summaries.clips_lines(command, summary, output, log)
+
+
+def _captured(command: str, argv: list[str]) -> int:
+    """Run extract, import, train or label with its chatter in a log; print the closing lines."""
+    import contextlib  # noqa: PLC0415
+
+    verbose = "--verbose" in argv
+    argv = [a for a in argv if a != "--verbose"]
+    output = _flag_value(argv, "--output") or "."
+    epoch = re.compile(r"Epoch (\d+)/(\d+)") if command == "train" else None
+    session = console.Session(verbose=verbose, watch=epoch, name=f"poseact-{command}")
+    summary, failure, code = None, "", 0
+    with session:
+        try:
+            from poseact.errors import ClipError  # noqa: PLC0415
+            from poseact.manifest import ManifestError  # noqa: PLC0415
+            from poseact.pose_model import PoseModelError  # noqa: PLC0415
+
+            beat = console.Heartbeat(_train_status(session, time.time())) if epoch and not verbose else None
+            with beat or contextlib.nullcontext():
+                summary = _run_command(command, argv)
+        except (ManifestError, PoseModelError, ClipError, ValueError) as err:
+            logging.getLogger(__name__).info("error", exc_info=True)
+            failure, code = f"poseact {command}: error: {err}", 2
+        except SystemExit as err:  # argparse: its message went to the log, shown below
+            code = err.code if isinstance(err.code, int) else 2
+        except Exception as err:  # noqa: BLE001 (any failure: one clear line here, the traceback in the log)
+            logging.getLogger(__name__).exception("poseact %s failed", command)
+            failure, code = f"poseact {command} failed: {type(err).__name__}: {err}", 1
+    if code:
+        shown = [line for line in session.tail(200) if ": error: " in line or line.startswith("usage:")]
+        print("\n".join(([failure] if failure else []) + (shown[-2:] if not failure else [])) or
+              f"poseact {command} exited with status {code}", file=sys.stderr)
+        if code == 1 and session.log_path:
+            print(f"  log: {session.log_path}", file=sys.stderr)
+        elif session.log_path:  # a usage error: the lines above say it all
+            os.unlink(session.log_path)
+        return code
+    dry = bool(summary and summary.get("dry_run"))
+    log = session.keep(None if dry else output, f"{command}.log")
+    print("\n".join(_closing_lines(command, summary, output, log)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `poseact` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -81,36 +179,18 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    _quiet_native_logs()
+    console.quiet_native_logs()
+    if command in CAPTURED and not {"-h", "--help"} & set(rest):
+        return _captured(command, rest)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from poseact.errors import ClipError  # noqa: PLC0415
     from poseact.manifest import ManifestError  # noqa: PLC0415
     from poseact.pose_model import PoseModelError  # noqa: PLC0415
 
     try:
-        if command == "extract":
-            from pipelines import extract  # noqa: PLC0415
-
-            summary = extract.run(rest)
-            print(json.dumps({k: summary[k] for k in ("clips_in", "clips_written", "clips_failed",
-                                                      "detection_rate")}, indent=2))
+        if command in CAPTURED:  # --help: argparse prints it and exits
+            _run_command(command, rest)
             return 0
-        if command == "import":
-            from pipelines import importer  # noqa: PLC0415
-
-            summary = importer.run(rest)
-            print(json.dumps({k: summary[k] for k in ("clips_in", "clips_written", "clips_failed")}, indent=2))
-            return 0
-        if command == "label":
-            from pipelines import label  # noqa: PLC0415
-
-            summary = label.run(rest)
-            print(json.dumps(summary, indent=2))
-            return 0
-        if command == "train":
-            from poseact import train  # noqa: PLC0415
-
-            return train.main(rest)
         if command == "bench":
             from pipelines import bench  # noqa: PLC0415
 

@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -29,20 +31,70 @@ def test_bad_manifest_is_a_clear_error(tmp_path, capsys):
     assert "missing column(s) ['label']" in capsys.readouterr().err
 
 
+# What must never reach the user's screen: Beam's INFO lines and Prism attempt, absl and Python logging
+# INFO, TensorFlow / MediaPipe / LiteRT C++ logs, FFmpeg's complaints about a corrupt file.
+CHATTER = re.compile(r"INFO|Prism|absl|^[IWE]\d{4} |oneDNN|cuda|XNNPACK|LiteRT|Converting string literal|"
+                     r"moov atom|tensorflow|Epoch \d+/\d+|DestroyAccelerator")
+
+
+def _poseact(tmp_path, *args: str) -> tuple[int, list[str]]:
+    """Run the console script with its output in a file (not a terminal); its return code and lines."""
+    out = tmp_path / f"{args[0]}.out"
+    with open(out, "w") as handle:
+        code = subprocess.run([os.path.join(os.path.dirname(sys.executable), "poseact"), *args], stdout=handle,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False).returncode
+    return code, out.read_text().splitlines()
+
+
 @pytest.mark.slow
-def test_console_script_end_to_end(tmp_path):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    bindir = os.path.dirname(sys.executable)
-    subprocess.run([os.path.join(bindir, "poseact"), "demo", "--output", str(tmp_path / "d"), "--sessions", "1"],
-                   check=True, env=env, capture_output=True)
-    proc = subprocess.run(
-        [os.path.join(bindir, "poseact"), "extract", "--input", str(tmp_path / "d" / "manifest.csv"),
-         "--output", str(tmp_path / "o"), "--fps", "10"],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "extract:" in proc.stderr  # the progress bar of local runs
-    printed = json.loads(proc.stdout[proc.stdout.index("{"):])
-    assert printed["clips_in"] == printed["clips_written"] > 0
+def test_extract_of_two_clips_one_bad_prints_a_few_clear_lines(tmp_path):
+    from poseact import demo
+
+    manifest = demo.make_demo_dataset(str(tmp_path / "d"), sessions=1, seconds=1.0)
+    good = open(manifest).read().splitlines()[1].split(",")[0]
+    clips = tmp_path / "clips" / "raise"
+    clips.mkdir(parents=True)
+    shutil.copy(os.path.join(os.path.dirname(manifest), good), clips / "good.mp4")
+    demo.make_corrupt_clip(str(clips / "bad.mp4"))
+    code, lines = _poseact(tmp_path, "extract", "--input", str(tmp_path / "clips"), "--output",
+                           str(tmp_path / "o"), "--fps", "10")
+    assert code == 0, lines
+    assert len(lines) <= 20, lines
+    assert not [line for line in lines if CHATTER.search(line)], lines
+    assert any(line.startswith("extract: 2 clips in, 1 written, 1 failed") for line in lines), lines
+    assert any(line.strip().startswith("failed: bad.mp4 (decode:") for line in lines), lines
+    log = (tmp_path / "o" / "extract.log").read_text()
+    assert "Converting string literal" in log or "INFO" in log  # the chatter went here
+    assert "Prism" not in log  # the in-process runner was chosen: no download attempted
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert summary["fps"] == 10.0 and summary["run"]["wall_seconds"] > 0
+    assert summary["fps"] == 10.0 and summary["clips_written"] == 1 and summary["run"]["wall_seconds"] > 0
+
+
+@pytest.mark.slow
+def test_import_train_and_label_print_a_few_clear_lines(tmp_path):
+    from tests.kinematics import write_dataset
+    from tests.label_support import make_lecture
+
+    manifest = write_dataset(tmp_path / "kin", subjects=5, clips_per_action=1)
+    code, lines = _poseact(tmp_path, "import", "--input", manifest, "--output", str(tmp_path / "shards"))
+    assert code == 0 and len(lines) <= 20, lines
+    assert any(line.startswith("import: 15 clips in, 15 written, 0 failed") for line in lines), lines
+    code, lines = _poseact(tmp_path, "train", "--data", str(tmp_path / "shards"), "--output", str(tmp_path / "m"),
+                           "--epochs", "3")
+    assert code == 0 and len(lines) <= 20, lines
+    assert not [line for line in lines if CHATTER.search(line)], lines
+    assert any(line.startswith("train: paper on ") for line in lines), lines
+    assert "Epoch 3/3" in (tmp_path / "m" / "train.log").read_text()  # Keras' lines went to the log
+    make_lecture(str(tmp_path / "lectures" / "small.mp4"), seconds=6.0, students=1)
+    code, lines = _poseact(tmp_path, "label", "--input", str(tmp_path / "lectures"), "--model", "rules",
+                           "--output", str(tmp_path / "labels"))
+    assert code == 0 and len(lines) <= 20, lines
+    assert not [line for line in lines if CHATTER.search(line)], lines
+    assert any(line.startswith("label: 1 videos in, 1 labelled, 0 failed") for line in lines), lines
+    assert (tmp_path / "labels" / "label.log").stat().st_size > 0
+
+
+def test_typo_is_one_clear_line_through_the_command(tmp_path, capsys):
+    assert cli.main(["extract", "--input", "m.csv", "--output", str(tmp_path / "o"), "--fsp", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean --fps?" in err and not (tmp_path / "o").exists()
