@@ -146,7 +146,8 @@ def _raised_arm(style: Style, side: int, u: float, t: float) -> Arm:
     wobble = 0.02 * math.sin(2 * math.pi * 1.3 * t) * smoothstep((u - 0.9) * 10)  # a keen student's sway
     up_wrist = up_elbow + puppet.FOREARM * np.array([-o * math.sin(beta + wobble), -math.cos(beta + wobble)])
     # Swing the upper arm through the side (outward) and the forearm through the inside, in polar form,
-    # so the bones keep their lengths instead of sliding through the body.
+    # so the bones keep their lengths instead of sliding through the body. (Straightening the elbow on
+    # the way instead, hand out and up, made MediaPipe lose the raised wrist more often.)
     upper = _swing(rest.elbow - shoulder, up_elbow - shoulder, u, -o)
     fore = _swing(rest.wrist - rest.elbow, up_wrist - up_elbow, u, o)
     elbow = shoulder + upper
@@ -240,6 +241,8 @@ class Actor:
         tex = self.cut.sleeve
         factor = arm_w / tex.shape[0]
         self.upper_tex = cv2.resize(tex, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        self.cuff_tex = cv2.resize(self.cut.cuff, (max(2, round(0.12 * self.sw)), max(2, round(arm_w))),
+                                   interpolation=cv2.INTER_AREA)
         self.arm_w = arm_w
         self.hand_len = puppet.HAND * self.sw
         self.hands = {shape: puppet.hand_sprite(self.cut.skin, self.hand_len, shape) for shape in ("open", "fist")}
@@ -292,6 +295,10 @@ class Actor:
             elbow, wrist = self.to_canvas(arm.elbow, pose.sway), self.to_canvas(arm.wrist, pose.sway)
             puppet.paste_limb(canvas, self.upper_tex, shoulders[side], elbow, self.arm_w)
             puppet.paste_limb(canvas, self.upper_tex, elbow, wrist, self.arm_w * 0.8)
+            # A cuff closes the sleeve: a clear edge where the hand starts, which is where MediaPipe puts
+            # the wrist (with the orange suit sleeve against skin, it was often lost).
+            along = (wrist - elbow) / max(float(np.linalg.norm(wrist - elbow)), 1e-6)
+            puppet.paste_limb(canvas, self.cuff_tex, wrist - along * 0.06 * self.sw, wrist, self.arm_w * 0.85)
             thumb = _thumb(arm.angle, side)
             puppet.paste_hand(canvas, self.hands[arm.hand], self.hand_len, wrist, arm.angle, thumb)
             elbows[side], wrists[side] = elbow, wrist

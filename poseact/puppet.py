@@ -44,6 +44,7 @@ class PhotoRig:
         neck_y: The head layer is the silhouette above this row.
         eyes: Eye centres, image-left first.
         skin: Box (x0, y0, x1, y1) of bare skin (a cheek) that hands are cut from.
+        cuff: Box of what closes the sleeve at the wrist (a glove ring, a shirt cuff).
         sleeve: Start, end and width of a strip along a sleeve that arms are cut from.
         arm_width: Upper-arm thickness in shoulder widths (the forearm is 0.8 of it).
         extend: Rows added below the photo by mirroring its bottom rows, so the body reaches the desk.
@@ -57,6 +58,7 @@ class PhotoRig:
     neck_y: float
     eyes: tuple[Point, Point]
     skin: tuple[int, int, int, int]
+    cuff: tuple[int, int, int, int]
     sleeve: tuple[Point, Point, float]
     arm_width: float
     extend: int = 0
@@ -83,6 +85,7 @@ ASTRONAUT = PhotoRig(
     neck_y=176,
     eyes=((205, 103), (249, 112)),
     skin=(188, 128, 210, 150),
+    cuff=(128, 497, 166, 511),  # the dark purple ring of her glove, at the photo's bottom edge
     sleeve=((72, 285), (48, 440), 56),
     arm_width=0.3,
     squeeze=0.7,
@@ -105,6 +108,7 @@ HOPPER = PhotoRig(
     neck_y=332,
     eyes=((230, 195), (305, 190)),
     skin=(200, 234, 232, 262),
+    cuff=(292, 400, 304, 416),  # her white shirt
     sleeve=((62, 455), (55, 598), 48),
     arm_width=0.30,
     extend=180,
@@ -131,6 +135,7 @@ class Cutout:
         head: (H, W) float32 alpha of the head layer.
         sleeve: (h, w, 3) float32 sleeve texture, its length along axis 1, shaded like a cylinder.
         skin: (h, w, 3) float32 skin texture.
+        cuff: (h, w, 3) float32 cuff texture.
         shoulders: (2, 2) shoulder joints, image-left first.
         eyes: (2, 2) eye centres, image-left first.
         neck_y: Bottom row of the head layer.
@@ -143,6 +148,7 @@ class Cutout:
     head: np.ndarray
     sleeve: np.ndarray
     skin: np.ndarray
+    cuff: np.ndarray
     shoulders: np.ndarray
     eyes: np.ndarray
     neck_y: float
@@ -203,11 +209,13 @@ def cutout(name: str, mirrored: bool = False) -> Cutout:
     sleeve = _strip(photo, *rig.sleeve)
     x0, y0, x1, y1 = rig.skin
     skin = photo[y0:y1, x0:x1].astype(np.float32)
+    x0, y0, x1, y1 = rig.cuff
+    cuff = photo[y0:y1, x0:x1].astype(np.float32)
     shoulders = np.asarray(rig.shoulders, np.float64)
     eyes = np.asarray(rig.eyes, np.float64)
     if mirrored:
         photo, body, head = photo[:, ::-1], body[:, ::-1], head[:, ::-1]
-        sleeve, skin = sleeve[::-1], skin[:, ::-1]
+        sleeve, skin, cuff = sleeve[::-1], skin[:, ::-1], cuff[:, ::-1]
         shoulders, eyes = _mirror(shoulders, width)[::-1], _mirror(eyes, width)[::-1]
     blur = (0, 0)
     return Cutout(
@@ -216,6 +224,7 @@ def cutout(name: str, mirrored: bool = False) -> Cutout:
         head=cv2.GaussianBlur(np.ascontiguousarray(head), blur, _FEATHER),
         sleeve=np.ascontiguousarray(sleeve),
         skin=np.ascontiguousarray(skin),
+        cuff=np.ascontiguousarray(cuff),
         shoulders=shoulders,
         eyes=eyes,
         neck_y=float(rig.neck_y),
@@ -329,6 +338,7 @@ def hand_sprite(skin: np.ndarray, length: float, shape: str) -> tuple[np.ndarray
 
     Args:
         skin: (h, w, 3) float32 skin texture.
+        cuff: (h, w, 3) float32 cuff texture.
         length: Wrist to finger tips, in pixels.
         shape: `open` (palm, four fingers and a thumb towards -y) or `fist` (curled fingers round a pen).
 
