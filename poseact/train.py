@@ -1,10 +1,16 @@
 """`poseact train`: fit a model on extraction shards, evaluate it honestly, plot and export it.
 
-    poseact train --data SHARDS_DIR --output MODEL_DIR [--model paper|tcn] [--folds K] [hyper-parameters]
+    poseact train --data SHARDS_DIR --output MODEL_DIR [--model paper|tcn] [--folds K] [--schedule steps|paper]
+        [hyper-parameters]
 
 Honest evaluation: the test split comes from extraction, grouped by subject or session, and is never
 seen in training or early stopping. `--folds K` adds grouped, stratified K-fold over all clips and
 reports mean and standard deviation.
+
+`--schedule steps` (default) holds early stopping and learning-rate reduction off for the first
+`--warmup-steps` optimiser steps and counts their patience in steps, so that a paper-size set (2-4
+steps per epoch) is not stopped after a few dozen steps; `--schedule paper` is the paper's callbacks
+exactly (`poseact.hparams`). metrics.json and the model card record the epochs and steps used.
 """
 
 from __future__ import annotations
@@ -57,8 +63,47 @@ def _batches(clips: ClipSet, num_classes: int, hp: hparams.HParams):
     return Augmented(), None
 
 
+def _plateau_callback(keras, monitor: str, hp: hparams.HParams, schedule: hparams.Schedule):
+    """ReduceLROnPlateau that, like EarlyStopping's `start_from_epoch`, ignores the warm-up epochs.
+
+    Keras' own has no start epoch: on a paper-size set its patience of 2 epochs (4-8 steps) halved the
+    rate 4 times before the model had fit anything.
+    """
+
+    class WarmReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if epoch >= schedule.lr_start_epoch:
+                super().on_epoch_end(epoch, logs)
+            elif logs is not None:  # keep the history's learning-rate column whole
+                logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    return WarmReduceLROnPlateau(monitor=monitor, factor=hp.lr_factor, patience=schedule.lr_patience,
+                                 min_lr=hp.min_lr)
+
+
+def _callbacks(keras, monitor: str, hp: hparams.HParams, schedule: hparams.Schedule) -> list:
+    """Early stopping and plateau reduction with the schedule's epoch counts."""
+    return [
+        keras.callbacks.EarlyStopping(monitor=monitor, patience=schedule.early_stopping_patience,
+                                      restore_best_weights=hp.restore_best_weights,
+                                      start_from_epoch=schedule.early_stopping_start_epoch),
+        _plateau_callback(keras, monitor, hp, schedule),
+    ]
+
+
 def fit(train: ClipSet, val: ClipSet, num_classes: int, hp: hparams.HParams, log_dir: str | None = None):
-    """Train one model with the paper's callbacks; returns (model, history dict, seconds)."""
+    """Train one model with the paper's callbacks, timed by `hp.schedule`.
+
+    Args:
+        train: Training clips.
+        val: Clips watched by early stopping and plateau reduction (training loss if empty).
+        num_classes: Output classes.
+        hp: Hyper-parameters.
+        log_dir: TensorBoard folder, or None.
+
+    Returns:
+        (model, history dict, seconds, the schedule resolved for `len(train)` clips).
+    """
     import keras  # noqa: PLC0415
     import tensorflow as tf  # noqa: PLC0415
 
@@ -66,23 +111,22 @@ def fit(train: ClipSet, val: ClipSet, num_classes: int, hp: hparams.HParams, log
 
     keras.utils.set_random_seed(hp.seed)
     tf.config.experimental.enable_op_determinism()
+    schedule = hparams.resolve_schedule(hp, len(train))
+    if schedule.early_stopping_start_epoch >= schedule.epochs:
+        _LOG.warning("%d epochs end before the %d-epoch warm-up: early stopping and learning-rate reduction "
+                     "never act", schedule.epochs, schedule.early_stopping_start_epoch)
     model = compile_model(build_model(hp.model, num_classes, hp), hp)
     monitor = hp.early_stopping_monitor if len(val) else hp.early_stopping_monitor.replace("val_", "")
-    callbacks = [
-        keras.callbacks.EarlyStopping(monitor=monitor, patience=hp.early_stopping_patience,
-                                      restore_best_weights=hp.restore_best_weights,
-                                      start_from_epoch=hp.early_stopping_start_epoch),
-        keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=hp.lr_factor, patience=hp.lr_patience,
-                                          min_lr=hp.min_lr),
-    ]
+    callbacks = _callbacks(keras, monitor, hp, schedule)
     if log_dir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=log_dir))
     x, y = _batches(train, num_classes, hp)
     validation = (val.inputs(), keras.utils.to_categorical(val.label_id, num_classes)) if len(val) else None
     start = time.perf_counter()
-    history = model.fit(x, y, batch_size=hp.batch_size if y is not None else None, epochs=hp.epochs,
+    history = model.fit(x, y, batch_size=hp.batch_size if y is not None else None, epochs=schedule.epochs,
                         validation_data=validation, callbacks=callbacks, shuffle=True, verbose=2)
-    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, time.perf_counter() - start
+    history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    return model, history, time.perf_counter() - start, schedule
 
 
 def predict(model, clips: ClipSet) -> np.ndarray:
@@ -104,10 +148,12 @@ def k_fold(clips: ClipSet, classes: list[str], hp: hparams.HParams, k: int) -> d
         part = clips.subset(train_idx)
         inner = evaluate.grouped_stratified_folds(part.label_id, part.group, min(5, len(set(part.group))), hp.seed)
         fit_idx, val_idx = inner[0]
-        model, history, _ = fit(part.subset(fit_idx), part.subset(val_idx), len(classes), hp)
+        model, history, _, schedule = fit(part.subset(fit_idx), part.subset(val_idx), len(classes), hp)
         test = clips.subset(test_idx)
         result = evaluate.classification_metrics(test.label_id, predict(model, test), classes)
-        folds.append({"fold": index, "epochs": len(history["loss"]), **{m: result[m] for m in ("n", "accuracy", "macro_f1")}})
+        epochs = len(history["loss"])
+        folds.append({"fold": index, "epochs": epochs, "steps": epochs * schedule.steps_per_epoch,
+                      **{m: result[m] for m in ("n", "accuracy", "macro_f1")}})
     summary = {m: {"mean": round(float(np.mean([f[m] for f in folds])), 4),
                    "std": round(float(np.std([f[m] for f in folds])), 4)} for m in ("accuracy", "macro_f1")}
     return {"k": k, "folds": folds, **summary}
@@ -120,9 +166,12 @@ def run(data_dir: str, out_dir: str, hp: hparams.HParams, folds: int = 0) -> dic
     if not len(parts["train"]):
         raise ValueError(f"{data_dir} has no training clips")
     os.makedirs(out_dir, exist_ok=True)
-    model, history, seconds = fit(parts["train"], parts["val"], len(classes), hp, os.path.join(out_dir, "logs"))
+    model, history, seconds, schedule = fit(parts["train"], parts["val"], len(classes), hp,
+                                            os.path.join(out_dir, "logs"))
+    epochs_run = len(history["loss"])
     metrics: dict[str, Any] = {
-        "model": hp.model, "classes": classes, "epochs_run": len(history["loss"]),
+        "model": hp.model, "classes": classes, "epochs_run": epochs_run,
+        "steps_run": epochs_run * schedule.steps_per_epoch, "schedule": schedule.to_dict(),
         "train_seconds": round(seconds, 2),
         "sequences_per_second": round(len(parts["train"]) * len(history["loss"]) / seconds, 1),
         "history": history,
@@ -138,7 +187,7 @@ def run(data_dir: str, out_dir: str, hp: hparams.HParams, folds: int = 0) -> dic
     card = {
         "classes": classes, "landmark_indices": list(MODEL_LANDMARKS), "max_frames": schema.max_frames(),
         "fps": _fps(data_dir), "normalization_version": NORMALIZATION_VERSION, "schema_hash": schema.schema_hash(),
-        "model": hp.model, "hparams": dataclasses.asdict(hp),
+        "model": hp.model, "hparams": dataclasses.asdict(hp), "schedule": metrics["schedule"],
         "training_data": {"dir": data_dir, **{f"{n}_clips": len(p) for n, p in parts.items()},
                           "groups": len(set(clips.group.tolist()))},
         "metrics": {n: {m: metrics[n].get(m) for m in ("accuracy", "macro_f1")} for n in schema.SPLITS},
@@ -171,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         kf = metrics["kfold"]
         lines.append(f"{kf['k']}-fold: accuracy {kf['accuracy']['mean']} ± {kf['accuracy']['std']}, "
                      f"macro-F1 {kf['macro_f1']['mean']} ± {kf['macro_f1']['std']}")
+    sched = metrics["schedule"]
+    lines.append(f"schedule {sched['name']}: {metrics['epochs_run']} of at most {sched['epochs']} epochs, "
+                 f"{metrics['steps_run']} steps ({sched['steps_per_epoch']} per epoch); early stopping from "
+                 f"epoch {sched['early_stopping_start_epoch']} (patience {sched['early_stopping_patience']}), "
+                 f"learning-rate reduction from epoch {sched['lr_start_epoch']} (patience {sched['lr_patience']})")
     print("\n".join(lines))
     print(f"metrics: {os.path.join(args.output, 'metrics.json')}; plots: curves.png, confusion.png; "
           f"model: model.keras, saved_model/, model.tflite, model_card.json in {args.output}")

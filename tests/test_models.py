@@ -46,10 +46,14 @@ def test_registry_matches_flag_choices():
 
 def test_paper_defaults():
     hp = HParams()
-    assert (hp.model, hp.lstm_units, hp.dropout, hp.batch_size, hp.epochs) == ("paper", 128, 0.6, 32, 100)
+    assert (hp.model, hp.lstm_units, hp.dropout, hp.batch_size) == ("paper", 128, 0.6, 32)
     stopping = (hp.early_stopping_patience, hp.early_stopping_monitor, hp.restore_best_weights)
-    assert stopping == (3, "val_loss", True) and hp.early_stopping_start_epoch == 10
+    assert stopping == (3, "val_loss", True) and hp.early_stopping_start_epoch == 0
     assert (hp.lr_factor, hp.lr_patience, hp.min_lr) == (0.5, 2, 1e-6)
+    # The default schedule counts warm-up and patience in steps (tests/test_train_schedule.py); the
+    # paper's epochs are one flag away.
+    assert hp.schedule == "steps" and hp.epochs is None
+    assert HParams(schedule="paper").schedule == "paper"
 
 
 def test_every_field_has_a_flag_and_defaults_round_trip():
@@ -65,9 +69,10 @@ def test_non_default_values_round_trip():
     changed = HParams(
         model="tcn", conv_filters=(8, 16, 32), kernel_size=5, pool_size=3, lstm_units=7, dense_units=9,
         l2=0.5, dropout=0.1, tcn_embed_units=11, tcn_filters=13, tcn_kernel_size=5, tcn_dilations=(1, 3),
-        tcn_dropout=0.2, learning_rate=0.01, batch_size=4, epochs=2, early_stopping_patience=9,
+        tcn_dropout=0.2, learning_rate=0.01, batch_size=4, epochs=2, schedule="paper", early_stopping_patience=9,
         early_stopping_monitor="val_accuracy", early_stopping_start_epoch=4, restore_best_weights=False,
-        lr_factor=0.1, lr_patience=5, min_lr=1e-5, seed=42, augment=True, rotation_deg=3.0, scale=0.2,
+        lr_factor=0.1, lr_patience=5, min_lr=1e-5, warmup_steps=7, early_stopping_patience_steps=8,
+        lr_patience_steps=6, min_steps=11, seed=42, augment=True, rotation_deg=3.0, scale=0.2,
         translate=0.3, time_warp=0.4, frame_drop=0.25, mirror_prob=1.0,
     )
     defaults = HParams()
