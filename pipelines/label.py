@@ -10,7 +10,9 @@ Keras model; per video, tracks are stitched across chunks and windows merged int
 
 Outputs in OUT:
 - `lectures/<video key>/`: `segments.parquet`, `tracks.parquet`, `summary.json`, `timeline.png`,
-  `overlay.mp4` (with `--overlay`) and `done.json` (written last: the video is finished);
+  `report.html` (the lecture's page, pictures inline), `overlay.mp4` (with `--overlay`) and `done.json`
+  (written last: the video is finished);
+- `report.html`: the index of every labelled lecture in OUT, linking to their pages;
 - `segments.parquet`, `segments.csv`, `tracks.parquet`: every labelled video in OUT, sorted;
 - `errors.jsonl`: this run's failed videos with stage and reason; `run.json`: counts and timings.
 """
@@ -38,7 +40,7 @@ from pipelines import flags, label_models, label_outputs, progress, routing, run
 from pipelines.label_models import PoseModelHandler  # noqa: F401 (re-exported: tests and users import it here)
 from pipelines.label_outputs import (  # noqa: F401 (re-exported: tests and users import them here)
     DONE, LECTURES, SEGMENT_COLUMNS, TRACK_COLUMNS, video_key, write_run_tables, write_table)
-from poseact import lecture, pose_model, rules, segments, storage
+from poseact import lecture, pose_model, rules, segments, snapshots, storage
 from poseact.errors import ClipError
 from poseact.manifest import read_uris
 from poseact.people import PeopleConfig
@@ -64,6 +66,8 @@ class LabelOptions:
     min_segment_s: float
     overlay: bool
     limits: VideoLimits
+    images: bool = True  # thumbnails and snapshots of people in report.html (False: --no-images)
+    blur_faces: bool = False  # faces blurred in every picture and in overlay.mp4
 
 
 def fingerprint(uri: str, model_id: str, pose_sha: str, options: LabelOptions, stat: bool = True) -> str:
@@ -226,6 +230,8 @@ class ChunkPoseFn(beam.DoFn):
             "stats": {str(k): v for k, v in lecture.track_stats(pose).items()},
             "frames": int(owned.sum()), "people_per_frame": [int(v) for v in pose.people_per_frame[owned]],
             "seconds": {k: round(v, 4) for k, v in pose.seconds.items()},
+            # A box per person and second (the report's pictures are cut at these), none with --no-images.
+            "samples": snapshots.sample_people(pose, faces=self._options.blur_faces) if self._options.images else [],
         }))
         if self._work_root:
             _save_chunk_landmarks(storage.join(self._work_root, key, f"chunk-{chunk.index:05d}.npz"), pose)
@@ -299,7 +305,8 @@ class FinishVideoFn(beam.DoFn):
         done = label_outputs.FinishedLecture(
             key=key, uri=video["uri"], info=info, segments=segs, tracks=tracks, people_per_frame=people,
             chunks=len(chunks), classes=self._classes, model_id=self._model_id, options=self._options,
-            fingerprint=self._fingerprints.get(video["uri"], ""))
+            fingerprint=self._fingerprints.get(video["uri"], ""),
+            pictures=label_outputs.make_pictures(video["uri"], info, chunks, mapping, tracks, segs, self._options))
         overlay_fn = None
         if self._options.overlay and self._work_root:
             work = storage.join(self._work_root, key)
@@ -307,7 +314,8 @@ class FinishVideoFn(beam.DoFn):
             def overlay_fn(out_uri: str) -> None:
                 from poseact import overlay  # noqa: PLC0415
 
-                overlay.render(video["uri"], info, work, mapping, segs, self._options.windows.fps, out_uri)
+                overlay.render(video["uri"], info, work, mapping, segs, self._options.windows.fps, out_uri,
+                               blur_faces=self._options.blur_faces)
                 fs, path = storage.filesystem(work)
                 fs.rm(path, recursive=True)
 
@@ -400,6 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-people", type=int, default=16, help="most people tracked at once")
     parser.add_argument("--max-duration", type=float, default=6 * 3600.0, help="reject longer videos (s)")
     parser.add_argument("--overlay", action="store_true", help="also write an annotated overlay.mp4 per video")
+    parser.add_argument("--blur-faces", action="store_true",
+                        help="blur every face (located from the pose's face landmarks) in report pictures and overlay.mp4")
+    parser.add_argument("--no-images", action="store_true",
+                        help="no picture of a person anywhere (report: tables and timelines only; not with --overlay)")
     parser.add_argument("--force", action="store_true", help="relabel videos already done with the same options")
     parser.add_argument("--videos-per-job", type=int, default=0,
                         help="run the videos in Beam jobs of this many (0: one job); a killed run loses one job")
@@ -426,6 +438,8 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
         cols, rows = (int(v) for v in args.grid.lower().split("x"))
     except ValueError as err:
         raise ValueError(f"--grid must look like 2x2, got {args.grid!r}") from err
+    if args.no_images and args.overlay:
+        raise ValueError("--overlay draws people on the video: it cannot go with --no-images")
     fps = card.get("fps")
     if not fps:
         raise ValueError("the model card has no fps: retrain with shards extracted at a fixed --fps")
@@ -437,7 +451,7 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
                                      stride_s=args.stride if args.stride is not None else float(card.get("stride_s", 1.0)),
                                      min_detected=args.min_detected),
         smooth=args.smooth if args.smooth is not None else int(card.get("smooth", 3)), threshold=args.threshold, min_segment_s=args.min_segment, overlay=args.overlay,
-        limits=VideoLimits(max_duration_s=args.max_duration),
+        limits=VideoLimits(max_duration_s=args.max_duration), images=not args.no_images, blur_faces=args.blur_faces,
     )
 
 
@@ -495,6 +509,7 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     label_outputs.write_errors(args.output, uris, failed)
     wall = time.time() - started
     tables = write_run_tables(args.output)
+    label_outputs.write_index(args.output)
     run = label_outputs.run_summary(uris, todo, skipped, failed, tables, marks, metrics, wall,
                                     runs.runner_name(beam_options))
     sinks.write_json(storage.join(args.output, "run.json"), run)

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 
 from pipelines import progress, sinks
-from poseact import segments, storage
+from poseact import lecture_report, segments, snapshots, storage
 from poseact.video import VideoInfo
 
 _LOG = logging.getLogger(__name__)
 
 LECTURES = "lectures"
 DONE = "done.json"
+REPORT = "report.html"
 SEGMENT_COLUMNS = ("video", "person", "start_s", "end_s", "action", "confidence", "model")
 TRACK_COLUMNS = ("video", "person", "first_s", "last_s", "frames_seen", "box_x0", "box_y0", "box_x1", "box_y1")
 
@@ -51,6 +52,7 @@ class FinishedLecture:
         model_id: The model that labelled it (segments' `model` column).
         options: The labelling options (`pipelines.label.LabelOptions`), recorded in summary.json.
         fingerprint: What the labels depend on (`done.json`; a re-run with the same skips the video).
+        pictures: Thumbnails and hand-raise snapshots for the report (`make_pictures`).
     """
 
     key: str
@@ -64,10 +66,12 @@ class FinishedLecture:
     model_id: str
     options: Any
     fingerprint: str
+    pictures: lecture_report.Pictures
 
 
 def write_lecture(output: str, done: FinishedLecture, overlay: Any = None) -> dict[str, Any]:
-    """Write a lecture's folder: tables, timeline, summary, the overlay if asked, and `done.json` last.
+    """Write a lecture's folder: tables, timeline, summary, the overlay if asked, its `report.html`, and
+    `done.json` last.
 
     Args:
         output: The run's output folder.
@@ -102,6 +106,9 @@ def write_lecture(output: str, done: FinishedLecture, overlay: Any = None) -> di
     sinks.write_json(storage.join(folder, "summary.json"), summary)
     if overlay is not None:
         overlay(storage.join(folder, "overlay.mp4"))
+    page = lecture_report.lecture_page(summary, segs, tracks, done.pictures,
+                                       "overlay.mp4" if overlay is not None else None)
+    storage.write_atomic(storage.join(folder, REPORT), page.encode())
     sinks.write_json(storage.join(folder, DONE), {"fingerprint": done.fingerprint, "video": done.uri})
     return {"video": done.uri, "key": done.key, "persons": len(tracks), "segments": len(segs),
             "duration_s": round(info.duration_s, 3), "frames": len(done.people_per_frame)}
@@ -138,6 +145,41 @@ def _arrow_schema(columns: tuple[str, ...]):
     types = {"video": pa.string(), "person": pa.int64(), "action": pa.string(), "model": pa.string(),
              "frames_seen": pa.int64()}
     return pa.schema([(c, types.get(c, pa.float64())) for c in columns])
+
+def make_pictures(uri: str, info: VideoInfo, chunks: Sequence[dict[str, Any]], mapping: dict[tuple[int, int], int],
+                  tracks: Sequence[dict[str, Any]], segs: Sequence[segments.Segment], options: Any) -> lecture_report.Pictures:
+    """Each person's thumbnail and a snapshot of each hand raise, cut from the few frames they need.
+
+    The frames are the chunks' sampled ones (`poseact.snapshots`); the video is read once more, at those
+    times only. With `--no-images` nothing is read and there are no pictures.
+    """
+    if not options.images:
+        return lecture_report.Pictures({}, [], "none")
+    samples = snapshots.people_by_time(chunks, mapping)
+    plan = snapshots.plan_pictures(samples, tracks, segs)
+    times = [*plan.thumbnails.values(), *(t for _, t in plan.raises)]
+    with storage.local_copy(uri) as path:
+        frames = snapshots.read_frames(path, info, times) if times else {}
+    blur = options.blur_faces
+    thumbs = {person: snapshots.thumbnail(frames[t], samples[t][person][:4], samples[t], blur)
+              for person, t in plan.thumbnails.items() if t in frames}
+    raises = [(seg, round(t / 1000.0, 3), snapshots.snapshot(frames[t], samples[t][seg.person][:4], samples[t], blur))
+              for seg, t in plan.raises if t in frames]
+    return lecture_report.Pictures(thumbs, raises, "blurred" if blur else "plain")
+
+
+def write_index(output: str) -> str:
+    """Write `OUT/report.html`: every labelled lecture in OUT (linked to its page) and the failed videos."""
+    root = storage.join(output, LECTURES)
+    done = sorted(u for u in (storage.list_files(root) if storage.exists(root) else []) if u.endswith("/" + DONE))
+    lectures = [json.loads(storage.read_bytes(marker[: -len(DONE)] + "summary.json")) for marker in done]
+    errors_uri = storage.join(output, "errors.jsonl")
+    failed = [json.loads(line) for line in (storage.read_bytes(errors_uri).decode().splitlines()
+                                            if storage.exists(errors_uri) else []) if line.strip()]
+    uri = storage.join(output, REPORT)
+    storage.write_atomic(uri, lecture_report.index_page(lectures, failed).encode())
+    return uri
+
 
 def write_errors(output: str, uris: Sequence[str], failed: list[dict[str, Any]]) -> None:
     """Rewrite `errors.jsonl`: every video in OUT that failed and is not labelled since.

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from poseact import storage
+from poseact import privacy, storage
 from poseact.segments import Segment
 from poseact.video import VideoInfo, VideoLimits, iter_frames
 
@@ -58,7 +58,7 @@ def draw(rgb: np.ndarray, people: dict[int, np.ndarray], segments: Sequence[Segm
 
 
 def render(uri: str, info: VideoInfo, work_dir: str, mapping: dict[tuple[int, int], int],
-           segments: Sequence[Segment], fps: float, out_uri: str) -> str:
+           segments: Sequence[Segment], fps: float, out_uri: str, blur_faces: bool = False) -> str:
     """Write `overlay.mp4`: the sampled frames of the video with everyone drawn (chunk by chunk).
 
     Args:
@@ -69,6 +69,7 @@ def render(uri: str, info: VideoInfo, work_dir: str, mapping: dict[tuple[int, in
         segments: The video's segments.
         fps: Frame rate the landmarks were sampled at (also the overlay's).
         out_uri: Where the MP4 goes (local or remote; written atomically).
+        blur_faces: Blur every drawn person's face (located from their face landmarks) before drawing.
 
     Returns:
         `out_uri`.
@@ -96,7 +97,11 @@ def render(uri: str, info: VideoInfo, work_dir: str, mapping: dict[tuple[int, in
                     i = int(np.argmin(np.abs(times - frame.timestamp_ms)))
                     people = {mapping[(index, t)]: lm[i] for t, (lm, det) in tracks.items()
                               if det[i] and (index, t) in mapping}
-                    rgb = draw(frame.rgb.copy(), people, segments, frame.timestamp_ms / 1000.0)
+                    rgb = frame.rgb.copy()
+                    if blur_faces:
+                        faces = [privacy.face_box(lm, info.width, info.height) for lm in people.values()]
+                        privacy.blur_regions(rgb, [f for f in faces if f is not None])
+                    rgb = draw(rgb, people, segments, frame.timestamp_ms / 1000.0)
                     writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         writer.release()
         storage.upload_atomic(tmp, out_uri)

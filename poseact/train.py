@@ -195,6 +195,9 @@ def run(data_dir: str, out_dir: str, hp: hparams.HParams, folds: int = 0) -> dic
     export.export_all(model, out_dir, card)
     with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
         json.dump(metrics, handle, indent=2, sort_keys=True)
+    from poseact import model_report  # noqa: PLC0415
+
+    model_report.write_model_report(out_dir, data_dir)  # report.html: metrics, plots and data on one page
     return metrics
 
 

@@ -85,6 +85,7 @@ def test_import_train_and_label_print_a_few_clear_lines(tmp_path):
     assert not [line for line in lines if CHATTER.search(line)], lines
     assert any(line.startswith("train: paper on ") for line in lines), lines
     assert "Epoch 3/3" in (tmp_path / "m" / "train.log").read_text()  # Keras' lines went to the log
+    assert "Model report: paper" in (tmp_path / "m" / "report.html").read_text()
     make_lecture(str(tmp_path / "lectures" / "small.mp4"), seconds=6.0, students=1)
     code, lines = _poseact(tmp_path, "label", "--input", str(tmp_path / "lectures"), "--model", "rules",
                            "--output", str(tmp_path / "labels"))
@@ -92,6 +93,7 @@ def test_import_train_and_label_print_a_few_clear_lines(tmp_path):
     assert not [line for line in lines if CHATTER.search(line)], lines
     assert any(line.startswith("label: 1 videos in, 1 labelled, 0 failed") for line in lines), lines
     assert (tmp_path / "labels" / "label.log").stat().st_size > 0
+    assert "small.mp4" in (tmp_path / "labels" / "report.html").read_text()
 
 
 def test_typo_is_one_clear_line_through_the_command(tmp_path, capsys):

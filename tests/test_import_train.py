@@ -57,7 +57,8 @@ def test_paper_model_learns_on_unseen_subjects(trained):
     assert metrics["test"]["n"] >= 6
     assert metrics["test"]["accuracy"] >= 0.75, metrics["test"]  # chance is 1/3
     assert 1 <= metrics["epochs_run"] <= 40
-    for name in ("metrics.json", "curves.png", "confusion.png", "model.keras", "model.tflite", "model_card.json"):
+    for name in ("metrics.json", "curves.png", "confusion.png", "model.keras", "model.tflite", "model_card.json",
+                 "report.html"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "saved_model" / "saved_model.pb").exists()
     assert any((out / "logs").rglob("events.out.tfevents.*"))

@@ -113,13 +113,38 @@ def test_segments_tables_timeline_and_overlay(labelled, inputs, model_dir):
     assert not os.path.exists(os.path.join(out, ".work", key))  # landmark scratch files cleaned up
 
 
+def test_reports_index_the_lectures_and_show_each_person(labelled, inputs):
+    out, _ = labelled
+    index = open(os.path.join(out, "report.html")).read()
+    key = label.video_key(inputs["lecture"])
+    assert f'href="lectures/{key}/report.html">lecture.mp4</a>' in index
+    assert "2 lecture(s) labelled, 3 failed" in index and "missing.mp4" in index
+    page = open(os.path.join(out, "lectures", key, "report.html")).read()
+    assert page.count('class="card"') == 4  # the four students
+    assert page.count('class="thumb"') == 4  # a picture of each, cut from the video
+    assert '<a id="overlay" href="overlay.mp4">' in page and "paper@" in page
+    assert "http://" not in page and "https://" not in page  # nothing to load: it reads offline
+
+
+def test_no_images_writes_no_picture_of_anyone(inputs, model_dir, tmp_path):
+    with pytest.raises(ValueError, match="--no-images"):
+        label.run(["--input", inputs["small"], "--model", model_dir, "--output", str(tmp_path / "x"), "--overlay",
+                   "--no-images", *FLAGS])
+    out = tmp_path / "out"
+    run = label.run(["--input", inputs["small"], "--model", model_dir, "--output", str(out), "--no-images", *FLAGS])
+    assert run["videos_labelled"] == 1
+    page = (out / "lectures" / label.video_key(inputs["small"]) / "report.html").read_text()
+    assert page.count('class="card"') == 2 and "<img" not in page and "base64" not in page
+    assert not list(out.rglob("*.mp4")) and not list(out.rglob("*.jp*g"))
+
+
 def test_rerun_skips_done_videos_and_force_gives_identical_bytes(labelled, inputs, model_dir):
     out, _ = labelled
     names = ("segments.parquet", "segments.csv", "tracks.parquet")
     before = {n: open(os.path.join(out, n), "rb").read() for n in names}
     key = label.video_key(inputs["lecture"])
     per_video = {n: open(os.path.join(out, "lectures", key, n), "rb").read()
-                 for n in ("segments.parquet", "tracks.parquet", "summary.json", "timeline.png")}
+                 for n in ("segments.parquet", "tracks.parquet", "summary.json", "timeline.png", "report.html")}
     again = label.run(["--input", inputs["list"], "--model", model_dir, "--output", out, "--overlay", *FLAGS])
     assert again["videos_skipped"] == 2 and again["videos_failed"] == 3 and again["videos_labelled"] == 0
     forced = label.run(["--input", inputs["lecture"], "--model", model_dir, "--output", out, "--overlay", "--force",
@@ -224,8 +249,10 @@ def test_remote_lectures_in_and_out(inputs, model_dir, server_name, request, tmp
                          "--overlay", *FLAGS])
         assert run["videos_labelled"] == 1 and run["videos_failed"] == 0
         key = label.video_key(uri)
-        for name in ("segments.parquet", "tracks.parquet", "summary.json", "timeline.png", "overlay.mp4", "done.json"):
+        for name in ("segments.parquet", "tracks.parquet", "summary.json", "timeline.png", "overlay.mp4", "done.json",
+                     "report.html"):
             assert storage.exists(storage.join(out, "lectures", key, name)), name
+        assert b"small.mp4" in storage.read_bytes(storage.join(out, "report.html"))
         with storage.local_copy(storage.join(out, "tracks.parquet")) as path:
             tracks = _table(path)
         assert list(tracks.video) == [uri, uri]  # the two students of the small lecture
