@@ -150,8 +150,9 @@ def make_pictures(uri: str, info: VideoInfo, chunks: Sequence[dict[str, Any]], m
                   tracks: Sequence[dict[str, Any]], segs: Sequence[segments.Segment], options: Any) -> lecture_report.Pictures:
     """Each person's thumbnail and a snapshot of each hand raise, cut from the few frames they need.
 
-    The frames are the chunks' sampled ones (`poseact.snapshots`); the video is read once more, at those
-    times only. With `--no-images` nothing is read and there are no pictures.
+    The frames are the chunks' sampled ones (`poseact.snapshots`); the video is decoded once more at
+    those times only (a remote video is copied to this worker for it, as for the overlay). With
+    `--no-images` nothing is read and there are no pictures.
     """
     if not options.images:
         return lecture_report.Pictures({}, [], "none")

@@ -130,6 +130,22 @@ def _closing_lines(command: str, summary: dict[str, Any] | None, output: str, lo
     return summaries.clips_lines(command, summary, output, log)
 
 
+def _failed(command: str, session: console.Session, failure: str, code: int) -> int:
+    """Say why a captured command failed; returns its exit status.
+
+    argparse's own message went to the log: its usage and error lines are shown from there. The log of
+    an unexpected failure (status 1) is kept and named; that of a usage error (2) says nothing more.
+    """
+    shown = [failure] if failure else [line for line in session.tail(200)
+                                        if ": error: " in line or line.startswith("usage:")][-2:]
+    print("\n".join(shown) or f"poseact {command} exited with status {code}", file=sys.stderr)
+    if code == 1 and session.log_path:
+        print(f"  log: {session.log_path}", file=sys.stderr)
+    elif session.log_path:
+        os.unlink(session.log_path)
+    return code
+
+
 def _captured(command: str, argv: list[str]) -> int:
     """Run extract, import, train or label with its chatter in a log; print the closing lines."""
     import contextlib  # noqa: PLC0415
@@ -158,14 +174,7 @@ def _captured(command: str, argv: list[str]) -> int:
             logging.getLogger(__name__).exception("poseact %s failed", command)
             failure, code = f"poseact {command} failed: {type(err).__name__}: {err}", 1
     if code:
-        shown = [line for line in session.tail(200) if ": error: " in line or line.startswith("usage:")]
-        print("\n".join(([failure] if failure else []) + (shown[-2:] if not failure else [])) or
-              f"poseact {command} exited with status {code}", file=sys.stderr)
-        if code == 1 and session.log_path:
-            print(f"  log: {session.log_path}", file=sys.stderr)
-        elif session.log_path:  # a usage error: the lines above say it all
-            os.unlink(session.log_path)
-        return code
+        return _failed(command, session, failure, code)
     dry = bool(summary and summary.get("dry_run"))
     log = session.keep(None if dry else output, f"{command}.log")
     print("\n".join(_closing_lines(command, summary, output, log)))

@@ -24,6 +24,7 @@ NATIVE_LOG_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "GLOG_minloglevel": "2"}
 # Loggers whose warnings the user sees; other libraries' warnings go to the log only.
 OWN_LOGGERS = ("poseact", "pipelines")
 _STREAM: IO[str] | None = None  # the real stderr while a Session captures
+MAX_INTERVAL_S = 300.0  # longest gap between progress lines off a terminal
 
 
 def quiet_native_logs() -> None:
@@ -204,8 +205,9 @@ class Session:
 
 
 class Heartbeat:
-    """A progress line: redrawn in place on a terminal every second, otherwise printed every `interval`
-    seconds when it changed (a file or CI log gets a few lines, not a redraw per update)."""
+    """A progress line: redrawn in place on a terminal every second; otherwise printed when it changed,
+    every `interval` seconds at first and then every third of the time run so far (at most
+    `MAX_INTERVAL_S`): a file or CI log gets a few lines, not a redraw per update."""
 
     def __init__(self, status: Callable[[], str | None], interval: float = 10.0) -> None:
         """Prepare; nothing is printed before `__enter__`.
@@ -229,12 +231,16 @@ class Heartbeat:
 
     def _loop(self) -> None:
         terminal = is_terminal()
-        last, last_time = None, time.time()  # the first line after one interval (or at the end)
+        started = last_time = time.time()  # the first line after one interval (or at the end)
+        last = None
         while True:
             stopping = self._stop.wait(1.0 if terminal else min(self._interval, 1.0))
             text = self._status()
             now = time.time()
-            if text is not None and text != last and (terminal or stopping or now - last_time >= self._interval):
+            # Off a terminal lines come further apart as a run grows: a third of the time so far, so that
+            # an hour's job writes some twenty lines to its log, not hundreds.
+            due = max(self._interval, min((now - started) / 3, MAX_INTERVAL_S))
+            if text is not None and text != last and (terminal or stopping or now - last_time >= due):
                 out = stream()
                 out.write(f"\r{text}\x1b[K" if terminal else text + "\n")
                 out.flush()
