@@ -258,7 +258,7 @@ class Actor:
         placed = corners @ linear.T + offset
         x0, y0, x1, y1 = self.box
         box = (max(x0, int(placed[:, 0].min())), max(y0, int(placed[:, 1].min())),
-               min(x1, int(math.ceil(placed[:, 0].max())) + 1), min(y1, int(math.ceil(placed[:, 1].max())) + 1))
+               min(x1, math.ceil(placed[:, 0].max()) + 1), min(y1, math.ceil(placed[:, 1].max()) + 1))
         if box[2] <= box[0] or box[3] <= box[1]:
             return
         # Only the layer's own bounding box is warped and blended: most of an actor's box is empty.

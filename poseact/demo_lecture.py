@@ -54,8 +54,8 @@ def make_script(rng: np.random.Generator, seconds: float, segment_s: tuple[float
                 action = work[1 - work.index(previous)]
             length = float(rng.uniform(*(RAISE_S if action == "hand_raise" else segment_s)))
             if action == "hand_raise" and seconds - t - length < segment_s[0]:
-                action = work[int(rng.integers(2))] if previous == "hand_raise" else work[1 - work.index(previous)]
-                length = seconds - t  # no room for a raise and the work after it: work to the end
+                action = work[1 - work.index(previous)]  # no room for a raise and the work after it
+                length = seconds - t
             if seconds - t - length < segment_s[0]:
                 length = seconds - t  # a short tail joins the last segment
             segments.append((round(t, 3), round(t + length, 3), action))
@@ -94,14 +94,14 @@ def _student(index: int, students: int, size: tuple[int, int], rng: np.random.Ge
     person = demo.PEOPLE[(col + row) % len(demo.PEOPLE)]
     mirrored = row == 1
     # The hold fills the raise segment; the book lies open on the desk for the whole lecture.
-    start, up, _, down = style.raise_times
+    _, up, _, down = style.raise_times
     style = dataclasses.replace(style, raise_times=(0.1, up, 99.0, down), book=(style.book[0], style.book[1], 0.0))
     segments = make_script(rng, seconds, segment_s)
     top = origin[1] + style.desk_y * sw
     bottom = height if row == 1 else top + 1.1 * sw
     desk = (origin[0] - 1.4 * sw, origin[0] + 1.4 * sw, top, 0.4 * sw, bottom)
     box = (max(0, int(origin[0] - 1.6 * sw)), max(0, int(origin[1] - 2.2 * sw)),
-           min(width, int(math.ceil(origin[0] + 1.6 * sw))), min(height, int(math.ceil(bottom))))
+           min(width, math.ceil(origin[0] + 1.6 * sw)), min(height, math.ceil(bottom)))
     cut = puppet.cutout(person, mirrored)
     cover = np.asarray(demo._COVERS[int(rng.integers(len(demo._COVERS)))], np.float32)
     wood = np.asarray(demo._WOODS[int(rng.integers(len(demo._WOODS)))], np.float32)

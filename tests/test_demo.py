@@ -8,6 +8,7 @@ more clips are in the README and in the slow test).
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 
 import cv2
@@ -161,7 +162,10 @@ def test_demo_dataset_layout(demo_rows):
 def test_demo_dataset_clips_do_not_depend_on_the_other_clips(tmp_path):
     one = demo.make_demo_dataset(str(tmp_path / "one"), sessions=1, seed=0, seconds=0.4)
     two = demo.make_demo_dataset(str(tmp_path / "two"), sessions=2, seed=0, seconds=0.4)
-    rows = [list(csv.DictReader(open(m, newline=""))) for m in (one, two)]
+    rows = []
+    for manifest in (one, two):
+        with open(manifest, newline="") as handle:
+            rows.append(list(csv.DictReader(handle)))
     assert len(rows[1]) == 2 * len(rows[0])
     for row in rows[0]:
         [same] = [r["uri"] for r in rows[1] if os.path.basename(r["uri"]) == os.path.basename(row["uri"])]
@@ -207,11 +211,11 @@ def test_script_has_every_action_between_work_segments():
     for _ in range(20):
         segments = make_script(rng, 40.0)
         assert segments[0][0] == 0.0 and segments[-1][1] == 40.0
-        assert all(a[1] == b[0] for a, b in zip(segments, segments[1:]))  # contiguous
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(segments))  # contiguous
         actions = [a for _, _, a in segments]
         assert set(actions) == set(demo.CLASSES)
         assert actions[0] != "hand_raise" and actions[-1] != "hand_raise"
-        assert all(a != b for a, b in zip(actions, actions[1:]))
+        assert all(a != b for a, b in itertools.pairwise(actions))
         for start, end, action in segments:
             low, high = RAISE_S if action == "hand_raise" else (4.0, 8.0)
             assert low - 1e-6 <= end - start <= high + 4.0 + 1e-6  # a short tail may join the last
