@@ -78,7 +78,8 @@ def _student(index: int, students: int, size: tuple[int, int], rng: np.random.Ge
     from poseact import puppet  # noqa: PLC0415
 
     width, height = size
-    per_row = (students // 2, students - students // 2) if students > 1 else (0, 1)
+    # Up to two students share the front row; more fill a back row too (the smaller half).
+    per_row = (students // 2, students - students // 2) if students > 2 else (0, students)
     row = 0 if index < per_row[0] else 1
     col = index - row * per_row[0]
     shoulder, (left, right) = _ROWS[row]
