@@ -112,7 +112,7 @@ def draw_style(rng: np.random.Generator) -> Style:
         elbow_out=tuple(rng.uniform(0.0, 0.15, size=2)),
         rest=(np.array([-rest_x[0], rest_y[0]]), np.array([rest_x[1], rest_y[1]])),
         raise_times=(start, up, hold, down),
-        raise_angles=(math.radians(rng.uniform(30, 55)), math.radians(rng.uniform(0, 20))),
+        raise_angles=(math.radians(rng.uniform(25, 42)), math.radians(rng.uniform(3, 20))),
         write_at=np.array([rng.uniform(0.0, 0.15), desk_y + rng.uniform(0.14, 0.24)]),
         stroke=(rng.uniform(0.03, 0.06), rng.uniform(2.0, 4.0), rng.uniform(0.04, 0.1), rng.uniform(0, 2 * math.pi)),
         book=(rng.uniform(-0.08, 0.08), rng.uniform(0.55, 0.8), rng.uniform(0.0, 1.0)),
