@@ -403,7 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="windows in the moving average of class scores (default: the model's; 3, rules 1)")
     parser.add_argument("--threshold", type=float, default=0.5, help="below this smoothed score the label is 'unknown'")
     parser.add_argument("--min-segment", type=float, default=0.0, help="shorter segments merge into a neighbour (s)")
-    parser.add_argument("--grid", default="2x2", help="detection tiles COLSxROWS (1x1: whole frame only)")
+    parser.add_argument("--grid", default="auto",
+                        help="detection tiles COLSxROWS (1x1: whole frame only), or auto: a pyramid of grids down to --min-head")
+    parser.add_argument("--min-head", type=float, default=24.0,
+                        help="with --grid auto: the smallest head width (pixels) that detection looks for")
     parser.add_argument("--detect-every", type=float, default=2.0, help="seconds between person-detection passes")
     parser.add_argument("--max-people", type=int, default=16, help="most people tracked at once")
     parser.add_argument("--max-duration", type=float, default=6 * 3600.0, help="reject longer videos (s)")
@@ -434,10 +437,14 @@ def _pose_model_spec(args: argparse.Namespace) -> str:
 
 
 def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
-    try:
-        cols, rows = (int(v) for v in args.grid.lower().split("x"))
-    except ValueError as err:
-        raise ValueError(f"--grid must look like 2x2, got {args.grid!r}") from err
+    grid = None
+    if args.grid.lower() != "auto":
+        try:
+            grid = tuple(int(v) for v in args.grid.lower().split("x"))
+            if len(grid) != 2 or min(grid) < 1:
+                raise ValueError(args.grid)
+        except ValueError as err:
+            raise ValueError(f"--grid must be auto or look like 2x2, got {args.grid!r}") from err
     if args.no_images and args.overlay:
         raise ValueError("--overlay draws people on the video: it cannot go with --no-images")
     fps = card.get("fps")
@@ -445,7 +452,8 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
         raise ValueError("the model card has no fps: retrain with shards extracted at a fixed --fps")
     return LabelOptions(
         chunk_s=args.chunk_seconds,
-        people=PeopleConfig(grid=(cols, rows), detect_every_s=args.detect_every, max_people=args.max_people,
+        people=PeopleConfig(grid=grid, min_head_px=args.min_head, detect_every_s=args.detect_every,
+                            max_people=args.max_people,
                             pose_every=_pose_every(args)),
         windows=lecture.WindowConfig(fps=float(fps), max_frames=int(card["max_frames"]),
                                      stride_s=args.stride if args.stride is not None else float(card.get("stride_s", 1.0)),

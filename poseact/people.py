@@ -24,6 +24,7 @@ runs rarely and the landmarker itself carries each person between detections, so
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -32,6 +33,10 @@ import numpy as np
 # which would stretch a person's box (and crop) over the student sitting in front.
 _BOX_LANDMARKS = slice(0, 17)
 _VISIBLE = 0.5
+DETECTOR_INPUT_PX = 224  # MediaPipe's pose detector sees every image (tile) shrunk to 224 x 224
+# Head width in the detector's input above which it found people among others in classroom scenes
+# (tests/test_crowd.py: 25 px heads on 720p were found on tiles that made them 18 px, not on 12-15 px ones).
+DETECTOR_HEAD_PX = 18.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +44,10 @@ class PeopleConfig:
     """How people are found and followed.
 
     Attributes:
-        grid: Detection tiles as (columns, rows); (1, 1) means the whole frame only.
+        grid: Detection tiles as (columns, rows); (1, 1) means the whole frame only; None (the default)
+            means a pyramid of grids chosen for the frame size and `min_head_px` (`detection_grids`).
+        min_head_px: With the pyramid: the smallest head width (pixels) to find. The finest grid makes a
+            head this wide at least `DETECTOR_HEAD_PX` pixels in the detector's 224-pixel input.
         tile_overlap: Each tile grows by this fraction of a tile on every inner side, so a person cut by a
             tile border is whole in one of the tiles.
         whole_frame: Also detect on the whole frame (finds large, near people that tiles cut apart).
@@ -49,6 +57,7 @@ class PeopleConfig:
         match_similarity: Least `similarity` for a detection to continue a track.
         duplicate_iou: Tracks overlapping more than this are the same person; the younger one ends.
         max_missing_s: A track its landmarker has not found for this long ends.
+        redetect_s: After a landmarker jumped to another person, the next detection pass comes this soon.
         reuse_s: A new person whose box overlaps (`match_similarity`) where a track ended less than this long ago
             gets that track's id back (students stay in their seats; MediaPipe loses them now and then).
         max_people: Most tracks at once.
@@ -60,7 +69,8 @@ class PeopleConfig:
             frames around them). 1 poses every frame.
     """
 
-    grid: tuple[int, int] = (2, 2)
+    grid: tuple[int, int] | None = None
+    min_head_px: float = 24.0
     tile_overlap: float = 0.25
     whole_frame: bool = True
     poses_per_tile: int = 2
@@ -69,6 +79,7 @@ class PeopleConfig:
     match_similarity: float = 0.3
     duplicate_iou: float = 0.5
     max_missing_s: float = 1.0
+    redetect_s: float = 0.5
     reuse_s: float = 30.0
     max_people: int = 16
     min_detection_confidence: float = 0.5
@@ -111,6 +122,27 @@ def tiles(width: int, height: int, grid: tuple[int, int], overlap: float) -> lis
             y1 = min(float(height), (r + 1 + overlap) * th) if r < rows - 1 else float(height)
             out.append((int(x0), int(y0), int(round(x1)), int(round(y1))))
     return out
+
+
+def detection_grids(width: int, height: int, config: PeopleConfig) -> list[tuple[int, int]]:
+    """The grids one detection pass searches, coarse to fine (the whole frame first when asked).
+
+    With `config.grid` set, that grid (after the whole frame). Otherwise a pyramid: the finest grid has
+    tiles small enough that a head of `min_head_px` is `DETECTOR_HEAD_PX` wide in the detector's input
+    (counting the tile overlap), and each coarser grid halves its columns and rows, so a person of any size
+    is whole, and large enough, in some tile: near people in the coarse tiles, far ones in the fine tiles.
+    """
+    grids: list[tuple[int, int]] = [(1, 1)] if config.whole_frame else []
+    if config.grid is not None:
+        return [*grids, config.grid] if config.grid != (1, 1) else [(1, 1)]
+    grow = 1.0 + 2.0 * config.tile_overlap  # an inner tile grows by the overlap on both sides
+    side = DETECTOR_INPUT_PX * config.min_head_px / DETECTOR_HEAD_PX / grow
+    cols, rows = max(1, math.ceil(width / side)), max(1, math.ceil(height / side))
+    levels = []
+    while (cols, rows) != (1, 1):
+        levels.append((cols, rows))
+        cols, rows = max(1, math.ceil(cols / 2)), max(1, math.ceil(rows / 2))
+    return [*grids, *reversed(levels)] or [(1, 1)]
 
 
 def landmark_box(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -227,6 +259,33 @@ class _Track:
     crop: tuple[int, int, int, int]
     landmarker: object
     last_seen_ms: float
+    points: np.ndarray | None = None  # the last landmarks found (whole-frame normalised), for same_body
+
+
+_ANCHORS = (0, 2, 5, 11, 12)  # nose, eyes, shoulders: where two poses of one body coincide
+SAME_BODY = 0.25
+# Between consecutive posed frames (1/15 s apart at most, or a few with --pose-every) a seated person's
+# face and shoulders move far less than one shoulder width; a bigger move is a jump to another person.
+JUMP = 1.0
+
+
+def same_body(a: np.ndarray, b: np.ndarray, width: int, height: int, within: float = SAME_BODY) -> bool:
+    """Whether two poses sit on one body: their nose, eyes and shoulders (those visible in both) lie within
+    `within` (default `SAME_BODY`, a quarter) of the larger shoulder width of each other, on average.
+
+    Two tracks can hold one person with boxes that differ a lot (one around the head and shoulders, one
+    down to the desk: IoU well under 0.5), but never with faces and shoulders a quarter shoulder apart: two
+    real people that close would be one in front of the other, and then the back one's face is hidden.
+    """
+    scale = np.array([width, height], np.float32)
+    both = [i for i in _ANCHORS if a[i, 3] >= _VISIBLE and b[i, 3] >= _VISIBLE]
+    if len(both) < 3:
+        return False
+    shoulders = max(float(np.linalg.norm((p[11, :2] - p[12, :2]) * scale)) for p in (a, b))
+    if shoulders <= 0:
+        return False
+    gap = np.mean([np.linalg.norm((a[i, :2] - b[i, :2]) * scale) for i in both])
+    return bool(gap < within * shoulders)
 
 
 class PeoplePoser:
@@ -249,6 +308,8 @@ class PeoplePoser:
         self._detector = None
         self.detection_seconds = 0.0
         self.pose_seconds = 0.0
+        self.duplicates_ended = 0  # tracks ended because another track held the same person
+        self.jumps_refused = 0  # poses refused because a landmarker jumped to another person
 
     def __enter__(self) -> PeoplePoser:
         return self
@@ -292,9 +353,8 @@ class PeoplePoser:
         if self._detector is None:
             self._detector = self._make(video=False)
         height, width = rgb.shape[:2]
-        regions = tiles(width, height, self.config.grid, self.config.tile_overlap)
-        if self.config.whole_frame and self.config.grid != (1, 1):
-            regions = [(0, 0, width, height), *regions]
+        regions = [region for grid in detection_grids(width, height, self.config)
+                   for region in tiles(width, height, grid, self.config.tile_overlap)]
         boxes, scores, bodies = [], [], []
         for x0, y0, x1, y1 in regions:
             part = np.ascontiguousarray(rgb[y0:y1, x0:x1])
@@ -337,7 +397,7 @@ class PeoplePoser:
         seen = []
         for track in self._tracks:
             x0, y0, x1, y1 = track.crop
-            part = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+            part = self._masked_crop(rgb, track)
             result = track.landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=part), ts)
             if not result.pose_landmarks:
                 continue
@@ -345,14 +405,53 @@ class PeoplePoser:
             box = landmark_box(points, width, height)
             if _area(box) <= 0:
                 continue
+            if track.points is not None and not same_body(track.points, points, width, height, JUMP):
+                # The landmarker jumped to someone else in the crop (the student in front, whose face is
+                # larger): not this person. Start its tracking afresh, look again soon, and never carry
+                # the id over to the other person.
+                track.landmarker.close()
+                track.landmarker = self._make(video=True)
+                self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
+                self.jumps_refused += 1
+                continue
             # The crop stays where the last detection put it (it moves only on detection passes): a crop that
             # followed the landmarks could drift onto a neighbour and carry this id over to them.
             track.box, track.body, track.last_seen_ms = box, body_box(points, width, height), timestamp_ms
+            track.points = points
             seen.append(Observation(track.ident, box, points))
         self.pose_seconds += time.perf_counter() - start
-        self._prune(timestamp_ms)
+        self._prune(timestamp_ms, width, height)
         alive = {t.ident for t in self._tracks}
         return [o for o in seen if o.track in alive]
+
+    def _masked_crop(self, rgb: np.ndarray, track: _Track) -> np.ndarray:
+        """The track's crop with the faces of the other tracked people in it greyed out.
+
+        A back-row student's crop often holds the face of the student in front, larger and clearer, and
+        the landmarker would rather follow it. Hiding other people's faces (never this person's own) keeps
+        it on its person.
+        """
+        x0, y0, x1, y1 = track.crop
+        part = rgb[y0:y1, x0:x1]
+        height, width = rgb.shape[:2]
+        own = _face_box(track.points, width, height) if track.points is not None else None
+        hidden = []
+        for other in self._tracks:
+            if other is track or other.points is None:
+                continue
+            face = _face_box(other.points, width, height)
+            if face is None or _intersection(face, np.array(track.crop, np.float32)) <= 0:
+                continue
+            if own is not None and _contained(own, face) > 0.3:
+                continue  # our own face is there too: hiding it would hide this person
+            hidden.append(face)
+        if not hidden:
+            return np.ascontiguousarray(part)
+        part = part.copy()
+        fill = np.median(part.reshape(-1, 3), axis=0).astype(part.dtype)
+        for fx0, fy0, fx1, fy1 in hidden:
+            part[max(0, int(fy0) - y0):max(0, int(fy1) - y0), max(0, int(fx0) - x0):max(0, int(fx1) - x0)] = fill
+        return part
 
     def _refresh(self, found: list[tuple[np.ndarray, np.ndarray]], width: int, height: int, now_ms: float) -> None:
         c = self.config
@@ -385,12 +484,16 @@ class PeoplePoser:
         self._next_id += 1
         return self._next_id - 1
 
-    def _prune(self, now_ms: float) -> None:
+    def _prune(self, now_ms: float, width: int, height: int) -> None:
         c = self.config
         keep: list[_Track] = []
         for track in sorted(self._tracks, key=lambda t: t.ident):
             lost = now_ms - track.last_seen_ms > 1000 * c.max_missing_s
-            duplicate = any(iou(track.box, k.box) > c.duplicate_iou for k in keep)
+            duplicate = any(iou(track.box, k.box) > c.duplicate_iou or (
+                track.points is not None and k.points is not None and track.last_seen_ms == k.last_seen_ms
+                and same_body(track.points, k.points, width, height)) for k in keep)
+            if duplicate:
+                self.duplicates_ended += 1
             if lost or duplicate:
                 track.landmarker.close()
                 if lost:
@@ -398,6 +501,18 @@ class PeoplePoser:
             else:
                 keep.append(track)
         self._tracks = keep
+
+
+def _face_box(points: np.ndarray, width: int, height: int) -> np.ndarray | None:
+    """Pixel box around the visible face landmarks (0-10), grown by half its size; None if under 3 visible."""
+    face = points[:11]
+    seen = face[face[:, 3] >= _VISIBLE]
+    if len(seen) < 3:
+        return None
+    xy = seen[:, :2] * np.array([width, height], np.float32)
+    (fx0, fy0), (fx1, fy1) = xy.min(axis=0), xy.max(axis=0)
+    pad = 0.5 * max(fx1 - fx0, fy1 - fy0)
+    return np.array([fx0 - pad, fy0 - pad, fx1 + pad, fy1 + pad], np.float32)
 
 
 def _same_person(a: np.ndarray, b: np.ndarray, min_iou: float, min_contained: float = 0.6) -> bool:

@@ -1,0 +1,67 @@
+"""Who is found in classroom-like crowds (poseact.crowd scenes, made from the demo's real photos).
+
+Scenes of 8-10 people in 2-3 rows, behind desks and partly behind the people in front, heads 25-60 px,
+at 480p and 720p. Every person must be tracked in most frames, once, under one id.
+"""
+
+import numpy as np
+import pytest
+
+from poseact import crowd, pose_model
+from poseact.people import PeopleConfig, PeoplePoser, detection_grids, same_body
+
+SCENES = {
+    "480p, 3 rows of 3, heads 25-45 px": (crowd.SIZES["480p"], 3, (3, 3, 3), (25, 45)),
+    "720p, 3 rows of 3-4, heads 25-60 px": (crowd.SIZES["720p"], 3, (3, 4, 3), (25, 60)),
+}
+
+
+def test_detection_pyramid_reaches_the_smallest_head():
+    grids = detection_grids(1280, 720, PeopleConfig())
+    assert grids[0] == (1, 1) and grids[-1] == (7, 4)
+    cols, rows = grids[-1]
+    tile = 1280 / cols * (1 + 2 * PeopleConfig().tile_overlap)  # an inner tile, overlap included
+    assert 24 * 224 / tile >= 18  # a 24 px head is at least 18 px in the detector's input
+    assert detection_grids(1280, 720, PeopleConfig(grid=(2, 2))) == [(1, 1), (2, 2)]
+    assert detection_grids(340, 256, PeopleConfig()) == [(1, 1), (2, 2)]
+
+
+def _pose(nose, shoulder_l, shoulder_r, vis=0.9):
+    points = np.zeros((33, 5), np.float32)
+    for index, xy in ((0, nose), (2, (nose[0] + 0.01, nose[1] - 0.01)), (5, (nose[0] - 0.01, nose[1] - 0.01)),
+                      (11, shoulder_l), (12, shoulder_r)):
+        points[index, :2], points[index, 3] = xy, vis
+    return points
+
+
+def test_same_body_by_face_and_shoulders_not_by_box():
+    a = _pose((0.5, 0.3), (0.55, 0.4), (0.45, 0.4))
+    b = _pose((0.505, 0.305), (0.555, 0.41), (0.455, 0.4))  # the same person, a little apart
+    c = _pose((0.62, 0.3), (0.67, 0.4), (0.57, 0.4))  # the neighbour, a shoulder width over
+    assert same_body(a, b, 640, 480)
+    assert not same_body(a, c, 640, 480)
+    assert not same_body(a, _pose((0.5, 0.3), (0.55, 0.4), (0.45, 0.4), vis=0.1), 640, 480)  # nothing visible
+
+
+@pytest.fixture(scope="module")
+def model_buffer():
+    with open(pose_model.resolve("full").path, "rb") as handle:
+        return handle.read()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(SCENES))
+def test_everyone_tracked_once(name, model_buffer):
+    size, rows, per_row, heads = SCENES[name]
+    scene = crowd.make_scene(size, rows, per_row, heads, seed=1, seconds=3.0)
+    observations = []
+    with PeoplePoser(model_buffer, PeopleConfig()) as poser:
+        for index, frame in enumerate(crowd.frames(scene)):
+            seen = poser.process(frame, 1000.0 * index / scene.fps) or []
+            observations.append([(o.track, o.box) for o in seen])
+        detect, pose = poser.detection_seconds, poser.pose_seconds
+    result = crowd.evaluate(scene, observations)
+    print(name, result, f"detection share {detect / (detect + pose):.2f}")
+    assert result["recall"] >= 0.95, result
+    assert min(result["per_person"]) >= 0.8, result
+    assert result["duplicates"] == 0 and result["id_switches"] == 0 and result["false_tracks"] == 0, result
