@@ -112,7 +112,7 @@ def _run_command(command: str, argv: list[str]) -> dict[str, Any] | None:
 def _train_status(session, started: float):
     def status() -> str:
         match = session.last_match
-        epoch = f"epoch {match.group(1)}/{match.group(2)}, " if match else ""
+        epoch = f"epoch {match.group(1)}/{match.group(2)}, " if match else "reading the shards, building the model, "
         return f"train: {epoch}{time.time() - started:.0f} s"
 
     return status

@@ -31,8 +31,8 @@ def failed_inputs(errors_uri: str, limit: int = FAILED_SHOWN) -> list[str]:
     return lines
 
 
-def _tail(output: str, log: str | None, extra: list[str]) -> list[str]:
-    lines = [*extra, f"  outputs: {output}"]
+def _tail(output: str, log: str | None, extra: list[str], files: str) -> list[str]:
+    lines = [*extra, f"  outputs: {output}: {files}"]
     if log:
         lines.append(f"  log: {log}")
     return lines
@@ -48,7 +48,7 @@ def clips_lines(command: str, summary: dict[str, Any], output: str, log: str | N
     if run.get("wall_seconds") is not None:
         head += f"; {run['wall_seconds']:.0f} s"
     return [head, *failed_inputs(storage.join(output, "errors.jsonl")),
-            *_tail(output, log, ["  shards: train/val/test-*.tfrecord; figures: summary.json; dead letters: errors.jsonl"])]
+            *_tail(output, log, [], "train/val/test-*.tfrecord shards, summary.json, errors.jsonl")]
 
 
 def label_lines(summary: dict[str, Any], output: str, log: str | None) -> list[str]:
@@ -65,9 +65,9 @@ def label_lines(summary: dict[str, Any], output: str, log: str | None) -> list[s
             head += f"; {run['wall_seconds']:.0f} s"
         if run.get("realtime_factor"):
             head += f" ({run['realtime_factor']:.2f}x real time)"
-    extra = [f"  report: {storage.join(output, 'report.html')}",
-             "  tables: segments.parquet, segments.csv, tracks.parquet; per lecture: lectures/<video>/"]
-    return [head, *failed_inputs(storage.join(output, "errors.jsonl")), *_tail(output, log, extra)]
+    return [head, *failed_inputs(storage.join(output, "errors.jsonl")),
+            *_tail(output, log, [f"  report: {storage.join(output, 'report.html')}"],
+                   "segments.parquet, segments.csv, tracks.parquet, lectures/<video>/")]
 
 
 def train_lines(output: str, log: str | None) -> list[str]:
@@ -84,9 +84,8 @@ def train_lines(output: str, log: str | None) -> list[str]:
     if "kfold" in metrics:
         kf = metrics["kfold"]
         lines.append(f"  {kf['k']}-fold: accuracy {kf['accuracy']['mean']} ± {kf['accuracy']['std']}")
-    extra = [f"  report: {storage.join(output, 'report.html')}",
-             "  model: model.keras, saved_model/, model.tflite, model_card.json; figures: metrics.json"]
-    return lines + _tail(output, log, extra)
+    return lines + _tail(output, log, [f"  report: {storage.join(output, 'report.html')}"],
+                         "model.keras, saved_model/, model.tflite, model_card.json, metrics.json")
 
 
 def dry_run_lines(command: str, summary: dict[str, Any], log: str | None) -> list[str]:
