@@ -229,7 +229,7 @@ class ChunkPoseFn(beam.DoFn):
             "index": chunk.index, "tracks": sorted(pose.tracks), "boundary": lecture.boundary_boxes(pose, self._options.windows),
             "stats": {str(k): v for k, v in lecture.track_stats(pose).items()},
             "frames": int(owned.sum()), "people_per_frame": [int(v) for v in pose.people_per_frame[owned]],
-            "seconds": {k: round(v, 4) for k, v in pose.seconds.items()},
+            "seconds": {k: round(v, 4) for k, v in pose.seconds.items()}, "tracking": dict(pose.tracking),
             # A box per person and second (the report's pictures are cut at these), none with --no-images.
             "samples": snapshots.sample_people(pose, faces=self._options.blur_faces) if self._options.images else [],
         }))
@@ -304,6 +304,7 @@ class FinishVideoFn(beam.DoFn):
         people = [n for c in sorted(chunks, key=lambda c: c["index"]) for n in c["people_per_frame"]]
         done = label_outputs.FinishedLecture(
             key=key, uri=video["uri"], info=info, segments=segs, tracks=tracks, people_per_frame=people,
+            tracking={k: sum(c.get("tracking", {}).get(k, 0) for c in chunks) for k in ("duplicates_ended", "jumps_refused")},
             chunks=len(chunks), classes=self._classes, model_id=self._model_id, options=self._options,
             fingerprint=self._fingerprints.get(video["uri"], ""),
             pictures=label_outputs.make_pictures(video["uri"], info, chunks, mapping, tracks, segs, self._options))

@@ -53,6 +53,7 @@ class FinishedLecture:
         options: The labelling options (`pipelines.label.LabelOptions`), recorded in summary.json.
         fingerprint: What the labels depend on (`done.json`; a re-run with the same skips the video).
         pictures: Thumbnails and hand-raise snapshots for the report (`make_pictures`).
+        tracking: The tracker's repairs summed over chunks (`poseact.lecture.ChunkPose.tracking`).
     """
 
     key: str
@@ -67,6 +68,7 @@ class FinishedLecture:
     options: Any
     fingerprint: str
     pictures: lecture_report.Pictures
+    tracking: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def write_lecture(output: str, done: FinishedLecture, overlay: Any = None) -> dict[str, Any]:
@@ -99,6 +101,9 @@ def write_lecture(output: str, done: FinishedLecture, overlay: Any = None) -> di
         "video": done.uri, "key": done.key, "model": done.model_id, "classes": done.classes,
         "duration_s": round(info.duration_s, 3), "width": info.width, "height": info.height, "fps": info.fps,
         "chunks": done.chunks, "persons": len(tracks), "frames": len(done.people_per_frame),
+        "frames_seen_per_person": {str(t["person"]): int(t["frames"]) for t in tracks},
+        "tracks_merged_as_duplicates": int(done.tracking.get("duplicates_ended", 0)),
+        "jumps_refused": int(done.tracking.get("jumps_refused", 0)),
         "people_per_frame": _people_stats(done.people_per_frame),
         "per_person": segments.person_summary(segs, done.classes),
         "segments": len(segs), "options": json.loads(json.dumps(dataclasses.asdict(done.options), default=str)),

@@ -64,6 +64,8 @@ class ChunkPose:
         height: Frame height.
         seconds: Time spent per stage: decode, detect, pose.
         people_per_frame: (F,) people found in each frame.
+        tracking: Counts of the tracker's repairs: `duplicates_ended` (tracks ended because another held
+            the same body) and `jumps_refused` (poses refused because a landmarker jumped to someone else).
     """
 
     chunk: Chunk
@@ -73,6 +75,7 @@ class ChunkPose:
     height: int
     seconds: dict[str, float]
     people_per_frame: np.ndarray
+    tracking: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def pose_chunk(
@@ -98,6 +101,7 @@ def pose_chunk(
             times.append(frame.timestamp_ms)
             seen.append(poser.process(frame.rgb, frame.timestamp_ms))
         seconds = {"decode": decode_s, "detect": poser.detection_seconds, "pose": poser.pose_seconds}
+        tracking = {"duplicates_ended": poser.duplicates_ended, "jumps_refused": poser.jumps_refused}
     count = len(times)
     posed = np.array([s is not None for s in seen], bool)
     tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -112,7 +116,7 @@ def pose_chunk(
         fill_skipped(posed, landmarks, detected, boxes)
     people = np.sum([d for _, d, _ in tracks.values()], axis=0) if tracks else np.zeros(count)
     return ChunkPose(chunk, np.asarray(times, np.float64), dict(sorted(tracks.items())), info.width, info.height,
-                     seconds, np.asarray(people, np.int64))
+                     seconds, np.asarray(people, np.int64), tracking)
 
 
 def fill_skipped(posed: np.ndarray, landmarks: np.ndarray, detected: np.ndarray, boxes: np.ndarray) -> None:

@@ -8,6 +8,7 @@ What each clip shows was checked by eye, frame by frame (README, "Recognition on
   of the chest.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -29,6 +30,10 @@ def segments(tmp_path_factory):
     run = label.run(["--input", str(root / "list.txt"), "--model", "rules", "--output", str(root / "out"),
                      "--no-progress"])
     assert run["videos_labelled"] == len(CLIPS), run
+    summaries = [json.loads(p.read_text()) for p in (root / "out" / "lectures").glob("*/summary.json")]
+    for summary in summaries:  # who was found, how often, and what the tracker repaired
+        assert len(summary["frames_seen_per_person"]) == summary["persons"]
+        assert summary["tracks_merged_as_duplicates"] >= 0 and summary["jumps_refused"] >= 0
     rows = pq.read_table(root / "out" / "segments.parquet").to_pylist()
     by_clip = {}
     for row in rows:
