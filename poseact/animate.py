@@ -24,7 +24,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from poseact import puppet, scene
+from poseact import limbs, puppet, scene
 
 CLASSES: tuple[str, ...] = ("hand_raise", "writing", "reading")
 BLEND_S = 0.5  # seconds over which one scripted action blends into the next (lecture)
@@ -245,7 +245,7 @@ class Actor:
                                    interpolation=cv2.INTER_AREA)
         self.arm_w = arm_w
         self.hand_len = puppet.HAND * self.sw
-        self.hands = {shape: puppet.hand_sprite(self.cut.skin, self.hand_len, shape) for shape in ("open", "fist")}
+        self.hands = {shape: limbs.hand_sprite(self.cut.skin, self.hand_len, shape) for shape in ("open", "fist")}
 
     def to_canvas(self, p: np.ndarray, sway: np.ndarray) -> np.ndarray:
         """Person units to canvas pixels."""
@@ -265,7 +265,7 @@ class Actor:
         matrix = np.hstack([linear, (offset - np.array(box[:2]))[:, None]]).astype(np.float32)
         size = (box[2] - box[0], box[3] - box[1])
         rgb = cv2.warpAffine(self.rgb, matrix, size, flags=cv2.INTER_LINEAR)
-        puppet.blend(canvas, rgb, cv2.warpAffine(alpha, matrix, size, flags=cv2.INTER_LINEAR), box)
+        limbs.blend(canvas, rgb, cv2.warpAffine(alpha, matrix, size, flags=cv2.INTER_LINEAR), box)
 
     def render(self, canvas: np.ndarray, pose: Pose, front: Callable[[np.ndarray], None] | None) -> dict[str, np.ndarray]:
         """Draw the actor in `pose` on `canvas` (float32); `front` draws what is in front of its body (a desk).
@@ -293,14 +293,14 @@ class Actor:
         for side in np.argsort([arm.wrist[1] for arm in pose.arms])[::-1]:  # raised arm last, over the other
             arm = pose.arms[side]
             elbow, wrist = self.to_canvas(arm.elbow, pose.sway), self.to_canvas(arm.wrist, pose.sway)
-            puppet.paste_limb(canvas, self.upper_tex, shoulders[side], elbow, self.arm_w)
-            puppet.paste_limb(canvas, self.upper_tex, elbow, wrist, self.arm_w * 0.8)
+            limbs.paste_limb(canvas, self.upper_tex, shoulders[side], elbow, self.arm_w)
+            limbs.paste_limb(canvas, self.upper_tex, elbow, wrist, self.arm_w * 0.8)
             # A cuff closes the sleeve: a clear edge where the hand starts, which is where MediaPipe puts
             # the wrist (with the orange suit sleeve against skin, it was often lost).
             along = (wrist - elbow) / max(float(np.linalg.norm(wrist - elbow)), 1e-6)
-            puppet.paste_limb(canvas, self.cuff_tex, wrist - along * 0.06 * self.sw, wrist, self.arm_w * 0.85)
+            limbs.paste_limb(canvas, self.cuff_tex, wrist - along * 0.06 * self.sw, wrist, self.arm_w * 0.85)
             thumb = _thumb(arm.angle, side)
-            puppet.paste_hand(canvas, self.hands[arm.hand], self.hand_len, wrist, arm.angle, thumb)
+            limbs.paste_hand(canvas, self.hands[arm.hand], self.hand_len, wrist, arm.angle, thumb)
             elbows[side], wrists[side] = elbow, wrist
         eyes = self.cut.eyes * self.scale * np.array([1.0, fy]) + head_offset
         return {"shoulders": shoulders, "elbows": elbows, "wrists": wrists, "eyes": eyes}

@@ -46,8 +46,6 @@ FPS = 15.0
 SECONDS = 3.2
 _BACKGROUND = 128  # mid-grey border around photos that are not animated (test media)
 _FOURCC = "mp4v"
-_COVERS = ((160, 40, 40), (40, 70, 140), (40, 110, 60), (200, 150, 40), (90, 60, 110))
-_WOODS = ((166, 120, 76), (190, 150, 100), (120, 84, 56), (200, 180, 150), (150, 150, 150))
 
 
 def person_photos() -> dict[str, np.ndarray]:
@@ -162,8 +160,8 @@ def render_clip(person: str, action: str, rng: np.random.Generator, *, size: tup
     top = rng.uniform(4.0, max(4.0, height - 4 - (2.1 + below) * sw))
     origin = np.array([rng.uniform(0.4, 0.6) * width, top + 2.1 * sw])
     backdrop = scene.background(size, scene.BACKGROUNDS[int(rng.integers(len(scene.BACKGROUNDS)))], rng)
-    wood = np.asarray(_WOODS[int(rng.integers(len(_WOODS)))], np.float32) * rng.uniform(0.85, 1.1)
-    cover = np.asarray(_COVERS[int(rng.integers(len(_COVERS)))], np.float32)
+    wood = scene.pick(rng, scene.DESKS) * rng.uniform(0.85, 1.1)
+    cover = scene.pick(rng, scene.COVERS)
     paper_angle = rng.uniform(-0.12, 0.12)
     gain = rng.uniform(0.85, 1.1)
     cut = puppet.cutout(person, mirrored)

@@ -104,8 +104,8 @@ def _student(index: int, students: int, size: tuple[int, int], rng: np.random.Ge
     box = (max(0, int(origin[0] - 1.6 * sw)), max(0, int(origin[1] - 2.2 * sw)),
            min(width, math.ceil(origin[0] + 1.6 * sw)), min(height, math.ceil(bottom)))
     cut = puppet.cutout(person, mirrored)
-    cover = np.asarray(demo._COVERS[int(rng.integers(len(demo._COVERS)))], np.float32)
-    wood = np.asarray(demo._WOODS[int(rng.integers(len(demo._WOODS)))], np.float32)
+    cover = scene.pick(rng, scene.COVERS)
+    wood = scene.pick(rng, scene.DESKS)
     return _Student(anim.Actor(cut, sw / cut.shoulder_width, origin, box, style, cover), segments, desk, wood)
 
 

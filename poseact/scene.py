@@ -14,8 +14,17 @@ import numpy as np
 
 BACKGROUNDS: tuple[str, ...] = ("plain", "gradient", "classroom")
 
+DESKS = ((166, 120, 76), (190, 150, 100), (120, 84, 56), (200, 180, 150), (150, 150, 150))
+"""Desk-top colours (RGB)."""
+COVERS = ((160, 40, 40), (40, 70, 140), (40, 110, 60), (200, 150, 40), (90, 60, 110))
+"""Book cover colours (RGB)."""
 _WALLS = ((214, 206, 186), (190, 200, 210), (226, 221, 210), (176, 190, 168), (205, 185, 165), (150, 160, 175))
 _WOODS = ((166, 120, 76), (190, 150, 100), (120, 84, 56), (200, 180, 150), (140, 140, 140))
+
+
+def pick(rng: np.random.Generator, palette) -> np.ndarray:
+    """One colour of `palette`, as float32 RGB."""
+    return np.asarray(palette[int(rng.integers(len(palette)))], np.float32)
 
 
 def _colour(rng: np.random.Generator, palette) -> np.ndarray:
