@@ -42,7 +42,7 @@ echo "[main] 4/4 labelling $LECTURES with the pose rules (no training: hand_rais
 # shellcheck disable=SC2086
 .venv/bin/poseact label --input "$LECTURES" --model rules --output "$OUT/labels-rules" "${VERBOSE[@]}" ${POSEACT_BEAM_ARGS:-}
 if [ -n "$SCRIPT" ]; then
-  .venv/bin/poseact agree --labels "$OUT/labels" --script "$SCRIPT" --name "trained model" --json "$OUT/labels/agreement.json"
-  .venv/bin/poseact agree --labels "$OUT/labels-rules" --script "$SCRIPT" --name "rules" --json "$OUT/labels-rules/agreement.json"
+  .venv/bin/poseact agree --labels "$OUT/labels" --script "$SCRIPT" --name "trained model" --actions hand_raise,writing,reading --json "$OUT/labels/agreement.json"
+  .venv/bin/poseact agree --labels "$OUT/labels-rules" --script "$SCRIPT" --name "rules" --actions hand_raise,writing,reading --json "$OUT/labels-rules/agreement.json"
 fi
 echo "[main] done: open $OUT/labels/report.html, $OUT/labels-rules/report.html and $OUT/model/report.html in a browser"

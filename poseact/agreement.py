@@ -107,7 +107,7 @@ def label_at(segments: Sequence[dict[str, Any]], person: int, t: float) -> str:
 
 
 def agreement(script: Sequence[ScriptRow], segments: Sequence[dict[str, Any]], tracks: Sequence[dict[str, Any]],
-              step_s: float = 0.1, margin_s: float = 0.5) -> dict[str, Any]:
+              step_s: float = 0.1, margin_s: float = 0.5, actions: Sequence[str] | None = None) -> dict[str, Any]:
     """Per-class frame agreement of one video's segments with its script.
 
     Args:
@@ -116,6 +116,7 @@ def agreement(script: Sequence[ScriptRow], segments: Sequence[dict[str, Any]], t
         tracks: Rows of `tracks.parquet` for the video.
         step_s: Time grid.
         margin_s: Instants this close to a scripted change are not counted.
+        actions: Score only these scripted actions (the others still mark changes); None scores all.
 
     Returns:
         `{"per_class": {action: {"agreement", "instants", "confusion": {label: count}}}, "overall",
@@ -130,6 +131,8 @@ def agreement(script: Sequence[ScriptRow], segments: Sequence[dict[str, Any]], t
         changes = sorted({r.start_s for r in rows} | {r.end_s for r in rows})
         person = matched.get(student)
         for row in rows:
+            if actions is not None and row.action not in actions:
+                continue
             entry = per_class.setdefault(row.action, {"agree": 0, "instants": 0, "confusion": {}})
             for t in np.arange(row.start_s + step_s / 2, row.end_s, step_s):
                 if min(abs(t - c) for c in changes) < margin_s:
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--video", help="the video the script is about (default: the only one labelled)")
     parser.add_argument("--name", default="labels", help="name shown in the printed line (e.g. the model)")
     parser.add_argument("--json", help="also write the full result here")
+    parser.add_argument("--actions", help="comma-separated scripted actions to score (default: all)")
     args = parser.parse_args(argv)
     script = read_script(storage.read_bytes(args.script).decode())
     tables = {}
@@ -183,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     if video is None:
         raise ValueError(f"{args.labels} holds {len(videos)} videos: say which with --video")
     rows = {n: [r for r in t if r["video"] == video] for n, t in tables.items()}
-    result = agreement(script, rows["segments"], rows["tracks"])
+    only = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
+    result = agreement(script, rows["segments"], rows["tracks"], actions=only)
     if args.json:
         storage.write_atomic(args.json, json.dumps(result, indent=2, sort_keys=True).encode())
     print(format_table(args.name, result))

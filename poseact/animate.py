@@ -10,6 +10,7 @@ midpoint. Each arm has an outward sign `o`: -1 for the image-left arm, +1 for th
   small quick strokes (a few % of shoulder width at 2-4 Hz) drifting along a line; the other hand rests.
 - `reading`: head pitched down; both hands hold the sides of an open book, lying on the desk or lifted
   towards the reader, and stay still.
+- `listening` (lecture only, not a class): sitting up, both hands resting on the desk.
 
 `Style` draws every random choice of a clip (for every action alike, in the same order) so that
 nothing but the action tells the classes apart.
@@ -27,6 +28,9 @@ import numpy as np
 from poseact import limbs, puppet, scene
 
 CLASSES: tuple[str, ...] = ("hand_raise", "writing", "reading")
+LISTENING = "listening"
+"""Sitting up with the hands resting on the desk: not a class of the demo clips, but most of a lecture
+(students listen); the demo lecture's script uses it between actions."""
 BLEND_S = 0.5  # seconds over which one scripted action blends into the next (lecture)
 DESK_Y = (0.55, 0.75)  # the desk's back edge below the shoulder line, shoulder widths
 
@@ -117,8 +121,10 @@ def draw_style(rng: np.random.Generator) -> Style:
         stroke=(rng.uniform(0.03, 0.06), rng.uniform(2.0, 4.0), rng.uniform(0.04, 0.1), rng.uniform(0, 2 * math.pi)),
         book=(rng.uniform(-0.08, 0.08), rng.uniform(0.55, 0.8), rng.uniform(0.0, 1.0)),
         pitch=rng.uniform(0.8, 1.0),
-        drop=rng.uniform(0.13, 0.2),
-        squash=rng.uniform(0.8, 0.9),
+        # A reading posture bends the neck 30-45 degrees: the eyes sink 0.2-0.3 shoulder widths towards the
+        # shoulders and the face foreshortens (poseact.rules: eyes 0.7 sw above the shoulders, 0.3 in front).
+        drop=rng.uniform(0.22, 0.3),
+        squash=rng.uniform(0.7, 0.8),
         sway=(rng.uniform(0.005, 0.02), rng.uniform(0.2, 0.6), rng.uniform(0, 2 * math.pi)),
     )
 
@@ -202,8 +208,12 @@ def pose_at(style: Style, action: str, t: float, duration: float) -> Pose:
             arms[side] = _desk_arm(style, side, wrist, "open", -math.pi / 2 - o * math.radians(35))
         book = (bottom, width, lift)
         pitch = style.pitch
+    elif action == LISTENING:
+        for side in (0, 1):
+            arms[side] = _desk_arm(style, side, style.rest[side])
+        pitch = 0.0
     else:
-        raise ValueError(f"unknown action {action!r}; expected one of {CLASSES}")
+        raise ValueError(f"unknown action {action!r}; expected one of {(*CLASSES, LISTENING)}")
     # A slow nod keeps a lowered head alive without lifting it.
     pitch = pitch * (1.0 - 0.08 * (0.5 + 0.5 * math.sin(2 * math.pi * 0.3 * t)))
     return Pose(pitch, (arms[0], arms[1]), sway, book)

@@ -30,37 +30,43 @@ _RAISE_ROOM = 2.15  # shoulder widths above the shoulder line that a raised hand
 def make_script(rng: np.random.Generator, seconds: float, segment_s: tuple[float, float] = (4.0, 8.0)) -> list[tuple[float, float, str]]:
     """One student's segments `(start_s, end_s, action)`, covering `[0, seconds)`.
 
-    Reading or writing come first and last; a hand raise always sits between two of them. Every action
-    appears at least once when `seconds` leaves room for three segments (drawn again until it does).
+    A lecture is mostly listening: the student sits up (`animate.LISTENING`) first, last and between
+    actions, and each action (reading, writing, or a hand raise) starts from listening. That is also what
+    a person's upright posture is learned from (`poseact.rules` compares a bowed head with it). Every
+    action appears at least once when `seconds` leaves room (drawn again until it does).
 
     Args:
         rng: Source of the choices.
         seconds: Length of the lecture.
-        segment_s: Range of reading and writing segment lengths.
+        segment_s: Range of reading, writing and listening segment lengths.
 
     Returns:
         Consecutive segments.
     """
-    work = ("reading", "writing")
+    actions = ("reading", "writing", "hand_raise")
+    segments: list[tuple[float, float, str]] = []
     for _attempt in range(100):
-        segments: list[tuple[float, float, str]] = []
-        t, previous = 0.0, None
+        segments, t, previous, done = [], 0.0, None, set()
         while seconds - t > 1e-9:
-            if previous in (None, "hand_raise"):
-                action = work[int(rng.integers(2))]
-            elif rng.random() < 0.45:
-                action = "hand_raise"
+            if previous in (None, *actions):
+                action = anim.LISTENING
+                length = float(rng.uniform(segment_s[0] * 0.6, segment_s[1] * 0.6))
             else:
-                action = work[1 - work.index(previous)]
-            length = float(rng.uniform(*(RAISE_S if action == "hand_raise" else segment_s)))
-            if action == "hand_raise" and seconds - t - length < segment_s[0]:
-                action = work[1 - work.index(previous)]  # no room for a raise and the work after it
-                length = seconds - t
-            if seconds - t - length < segment_s[0]:
+                left = [a for a in actions if a not in done] or list(actions)
+                action = left[int(rng.integers(len(left)))]
+                length = float(rng.uniform(*(RAISE_S if action == "hand_raise" else segment_s)))
+                shortest = RAISE_S[0] if action == "hand_raise" else segment_s[0]
+                if seconds - t < shortest + segment_s[0] * 0.6:
+                    # No room for the action and the listening after it: the listening goes on to the end.
+                    start, _, _ = segments.pop()
+                    segments.append((start, round(seconds, 3), anim.LISTENING))
+                    break
+            if seconds - t - length < segment_s[0] * 0.6:
                 length = seconds - t  # a short tail joins the last segment
             segments.append((round(t, 3), round(t + length, 3), action))
             t, previous = t + length, action
-        if {a for _, _, a in segments} == set(anim.CLASSES) or seconds < 2 * segment_s[0] + RAISE_S[0]:
+            done.add(action)
+        if set(actions) <= done or seconds < 3 * segment_s[1]:
             return segments
     return segments
 

@@ -39,18 +39,21 @@ Rules (thresholds are ramps `lo -> hi`, scoring 0 below `lo` and 1 above `hi`; w
   - the eyes drop towards the shoulders: baseline eye height minus the window's, ramp 0.08 -> 0.20 sw;
   - the face pitches: eye-over-ear height (eyes sink below the ears when the head bends forward) below its
     baseline, ramp 0.05 -> 0.12 sw.
-  The head-down score is the mean of the two (the one there is, when an ear or the eyes are missing).
+  The head-down score is their noisy OR, 1 - (1 - a)(1 - b): either is evidence of a bent head (the eyes
+  sink when the neck bends, the face pitches when the head nods; a camera far above, or a drawn puppet,
+  may show only one of them).
   Why these: with the eyes about 0.7 sw above the shoulder line and 0.3 sw in front of the neck, a 20
   degree nod lowers them by about 0.14 sw and moves them 0.1 sw against the ears; a reading posture (30-45
   degrees) about twice that. On 21 real clips of upright people the 1 s medians varied by less than 0.1 sw.
-  The baseline is the 75th percentile of the person's window medians, leaving out windows with a raise
+  The baseline is the 85th percentile of the person's window medians, leaving out windows with a raise
   (a raised arm lifts its shoulder, which lowers the eyes against the shoulder line), so a person must sit
-  up for about a quarter of their time for it to be theirs (listening to the teacher), pulled towards the frontal-camera prior (`PRIOR_EYE_HEIGHT`, `PRIOR_PITCH`: medians of 21
+  up for about 15% of their time for it to be theirs (listening to the teacher), pulled towards the frontal-camera prior (`PRIOR_EYE_HEIGHT`, `PRIOR_PITCH`: medians of 21
   real upright clips, 0.68 and 0.07 sw) when the person has few windows (weight n / (n + 6)).
 - **writing** = head down and a hand low in front making small strokes: a visible wrist or index finger
   below the shoulder line by 0.2 sw and within 1.2 sw of the body's centre line, whose position minus its
-  own 1/3 s moving average has an RMS ramp 0.012 -> 0.035 sw (small quick strokes of a few % of the
-  shoulder width; MediaPipe's jitter on still real hands is below 0.01 sw).
+  own 1/3 s moving average has an RMS 0.006 -> 0.02 sw above the person's own still hands (their stillest
+  windows; MediaPipe's jitter on still hands varies with size and video), and under 0.08 sw (small quick
+  strokes of a few % of the shoulder width, not sweeping gestures). See `stroke_scores`.
 - **reading** = head down and no strokes (hands still, holding something, or out of view).
 - **other** = the rest: head up and no raise.
 Scores sum to 1: raise R, writing (1-R)·D·S, reading (1-R)·D·(1-S), other (1-R)·(1-D).
@@ -71,7 +74,7 @@ VERSION = "1"
 NAME = "rules"
 MODEL_ID = f"{NAME}@{VERSION}"
 CLASSES: tuple[str, ...] = ("hand_raise", "writing", "reading", "other")
-FEATURES: tuple[str, ...] = ("raise", "eye_height", "pitch", "stroke", "head_frames")
+FEATURES: tuple[str, ...] = ("raise", "eye_height", "pitch", "stroke_rms", "head_frames")
 """Per-window features `window_features` returns, in this order (NaN where nothing voted)."""
 
 FPS = 15.0
@@ -86,7 +89,8 @@ LOW_RAISE_WEIGHT = 0.8
 PRIOR_EYE_HEIGHT = 0.68
 PRIOR_PITCH = 0.07
 PRIOR_WEIGHT_WINDOWS = 6.0
-BASELINE_QUANTILE = 0.75
+BASELINE_QUANTILE = 0.85
+PRIOR_STILL_RMS = 0.01  # sw: MediaPipe's jitter on still real hands (5-15 thousandths of a shoulder width)
 _LOW_HAND_BELOW = 0.2
 _LOW_HAND_SIDE = 1.2
 _STROKE_SMOOTH_S = 1.0 / 3.0
@@ -221,8 +225,9 @@ def held(levels: np.ndarray, frames: int) -> float:
     return float(sums.max() / frames)
 
 
-def stroke_score(pose: np.ndarray, fps: float = FPS) -> float:
-    """How much a hand low in front makes small quick strokes, in [0, 1]; NaN when no such hand is seen.
+def stroke_rms(pose: np.ndarray, fps: float = FPS) -> float:
+    """How much a hand low in front moves in small quick strokes: the largest RMS (sw) of a wrist's or index
+    finger's position about its own 1/3 s moving average; NaN when no hand is seen low in front.
 
     Args:
         pose: (T, 24, 3) normalised window.
@@ -242,10 +247,23 @@ def stroke_score(pose: np.ndarray, fps: float = FPS) -> float:
             trend = np.stack([np.convolve(track[:, c], kernel, mode="valid") for c in (0, 1)], axis=1)
             half = span // 2
             residual = track[half:len(track) - half] - trend
-            rms = float(np.sqrt(np.mean(np.sum(residual ** 2, axis=1))))
-            # Small strokes only: large, sweeping motion (gestures, reaching) is not writing.
-            best = np.fmax(best, float(ramp(rms, 0.012, 0.035) * (1.0 - ramp(rms, 0.08, 0.15))))
+            best = np.fmax(best, float(np.sqrt(np.mean(np.sum(residual ** 2, axis=1)))))
     return float(best)
+
+
+def stroke_scores(rms: np.ndarray) -> np.ndarray:
+    """Per window, small quick strokes against the person's own still hands, in [0, 1] (0 where no hand).
+
+    MediaPipe's jitter on still hands depends on the person's size and the video (about 0.005-0.015 sw on
+    real clips, more on small people), so strokes count above the person's stillest windows (the 25th
+    percentile of their RMS, pulled towards `PRIOR_STILL_RMS` when they have few): ramp 0.006 -> 0.02 sw
+    above it (strokes of a few % of the shoulder width). Large, sweeping motion (above 0.08 sw: gestures,
+    reaching) is no writing.
+    """
+    rms = np.asarray(rms, np.float64)
+    still = _baseline(rms, PRIOR_STILL_RMS, quantile=0.25)
+    score = ramp(rms - still, 0.006, 0.02) * (1.0 - ramp(rms, 0.08, 0.15))
+    return np.nan_to_num(score, nan=0.0)
 
 
 def window_features(pose: np.ndarray, frame_mask: np.ndarray | None = None, fps: float = FPS) -> np.ndarray:
@@ -258,7 +276,7 @@ def window_features(pose: np.ndarray, frame_mask: np.ndarray | None = None, fps:
 
     Returns:
         (len(FEATURES),) float64: raise score in [0, 1]; median eye height and eye-over-ear height (sw,
-        NaN when the head never voted); stroke score (NaN when no hand was low in front); frames with a head.
+        NaN when the head never voted); stroke RMS (sw, NaN when no hand was low in front); frames with a head.
     """
     pose = np.asarray(pose, np.float64)
     if frame_mask is not None:
@@ -274,7 +292,7 @@ def window_features(pose: np.ndarray, frame_mask: np.ndarray | None = None, fps:
     with _quiet():
         eye = float(np.nanmedian(face["eye_h"])) if np.isfinite(face["eye_h"]).any() else np.nan
         tilt = float(np.nanmedian(pitch)) if np.isfinite(pitch).any() else np.nan
-    return np.array([raised, eye, tilt, stroke_score(pose, fps), float(np.isfinite(face["eye_h"]).sum())])
+    return np.array([raised, eye, tilt, stroke_rms(pose, fps), float(np.isfinite(face["eye_h"]).sum())])
 
 
 def batch_features(batch: np.ndarray, fps: float = FPS) -> np.ndarray:
@@ -292,12 +310,13 @@ def batch_features(batch: np.ndarray, fps: float = FPS) -> np.ndarray:
         np.zeros((0, len(FEATURES))))
 
 
-def _baseline(values: np.ndarray, prior: float) -> float:
+def _baseline(values: np.ndarray, prior: float, quantile: float = None) -> float:
     finite = values[np.isfinite(values)]
     if not len(finite):
         return prior
     weight = len(finite) / (len(finite) + PRIOR_WEIGHT_WINDOWS)
-    return weight * float(np.quantile(finite, BASELINE_QUANTILE)) + (1.0 - weight) * prior
+    q = BASELINE_QUANTILE if quantile is None else quantile
+    return weight * float(np.quantile(finite, q)) + (1.0 - weight) * prior
 
 
 def head_down(features: np.ndarray) -> np.ndarray:
@@ -312,9 +331,9 @@ def head_down(features: np.ndarray) -> np.ndarray:
     calm = np.nan_to_num(features[:, 0], nan=0.0) < 0.5
     drop = ramp(_baseline(eye[calm], PRIOR_EYE_HEIGHT) - eye, 0.08, 0.20)
     nod = ramp(_baseline(pitch[calm], PRIOR_PITCH) - pitch, 0.05, 0.12)
-    both = np.stack([drop, nod], axis=1)
-    with _quiet():
-        return np.nan_to_num(np.nanmean(both, axis=1), nan=0.0)
+    # Either cue is evidence of a bent head (a noisy OR): the eyes sink when the neck bends, the face
+    # pitches when the head nods; a puppet or a camera far above may show only one of them.
+    return 1.0 - (1.0 - np.nan_to_num(drop, nan=0.0)) * (1.0 - np.nan_to_num(nod, nan=0.0))
 
 
 def person_scores(features: Sequence[Sequence[float]]) -> np.ndarray:
@@ -329,7 +348,7 @@ def person_scores(features: Sequence[Sequence[float]]) -> np.ndarray:
     features = np.asarray(features, np.float64).reshape(-1, len(FEATURES))
     raised = np.clip(np.nan_to_num(features[:, 0], nan=0.0), 0.0, 1.0)
     down = head_down(features)
-    strokes = np.clip(np.nan_to_num(features[:, 3], nan=0.0), 0.0, 1.0)
+    strokes = stroke_scores(features[:, 3])
     rest = 1.0 - raised
     scores = np.stack([raised, rest * down * strokes, rest * down * (1.0 - strokes), rest * (1.0 - down)], axis=1)
     return np.round(scores, 5)
@@ -346,4 +365,5 @@ def is_rules(spec: str) -> bool:
 
 
 __all__ = ["CLASSES", "FEATURES", "MODEL_ID", "VERSION", "batch_features", "card", "head", "head_down",
-           "held", "is_rules", "person_scores", "raise_levels", "ramp", "stroke_score", "window_features"]
+           "held", "is_rules", "person_scores", "raise_levels", "ramp", "stroke_rms", "stroke_scores",
+           "window_features"]

@@ -70,3 +70,10 @@ def test_command_reads_the_label_tables(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "rules: agreement with the script: hand_raise 0.00, reading 1.00, writing 1.00" in out
     assert json.loads((tmp_path / "a.json").read_text())["matched"] == {"0": 3, "1": 7}
+
+
+def test_only_some_actions_are_scored():
+    script = agreement.read_script(SCRIPT)
+    tracks = [track(3, (10, 10, 90, 90)), track(7, (110, 10, 190, 90))]
+    result = agreement.agreement(script, [seg(3, 0, 8, "reading")], tracks, actions=["reading"])
+    assert list(result["per_class"]) == ["reading"] and result["overall"] == 1.0

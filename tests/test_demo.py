@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from poseact import demo, pose, pose_model, storage, video
+from poseact.animate import LISTENING
 from poseact.demo_lecture import RAISE_S, make_script
 
 
@@ -206,19 +207,22 @@ def test_mediapipe_finds_the_animated_wrists_per_class():
     assert rates["hand_raise"] >= 0.7, rates
 
 
-def test_script_has_every_action_between_work_segments():
+def test_script_has_every_action_between_listening():
     rng = np.random.default_rng(0)
     for _ in range(20):
         segments = make_script(rng, 40.0)
         assert segments[0][0] == 0.0 and segments[-1][1] == 40.0
         assert all(a[1] == b[0] for a, b in itertools.pairwise(segments))  # contiguous
         actions = [a for _, _, a in segments]
-        assert set(actions) == set(demo.CLASSES)
-        assert actions[0] != "hand_raise" and actions[-1] != "hand_raise"
-        assert all(a != b for a, b in itertools.pairwise(actions))
+        assert set(actions) == {*demo.CLASSES, LISTENING}
+        assert actions[0] == LISTENING
+        # Every action starts from listening: the upright posture it is told apart from.
+        assert all(LISTENING in (a, b) for a, b in itertools.pairwise(actions))
+        listening = sum(e - s for s, e, a in segments if a == LISTENING)
+        assert 0.25 <= listening / 40.0 <= 0.6
         for start, end, action in segments:
-            low, high = RAISE_S if action == "hand_raise" else (4.0, 8.0)
-            assert low - 1e-6 <= end - start <= high + 4.0 + 1e-6  # a short tail may join the last
+            low = RAISE_S[0] if action == "hand_raise" else 4.0 * (0.6 if action == LISTENING else 1.0)
+            assert low - 1e-6 <= end - start
 
 
 @pytest.fixture(scope="module")
@@ -235,7 +239,7 @@ def test_lecture_script_covers_every_action_for_every_student_and_boxes_fit(lect
     assert students == [0, 1, 2, 3]
     for student in students:
         rows = [row for row in script if row["student"] == student]
-        assert {row["action"] for row in rows} == set(demo.CLASSES)
+        assert {row["action"] for row in rows} == {*demo.CLASSES, LISTENING}
         assert rows[0]["start_s"] == 0.0 and rows[-1]["end_s"] == 40.0
         [box] = {(row["x0"], row["y0"], row["x1"], row["y1"]) for row in rows}
         x0, y0, x1, y1 = box

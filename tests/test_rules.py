@@ -156,15 +156,24 @@ def writing_frames(amplitude: float, hz: float = 3.0, frames: int = T) -> list[n
 
 
 def test_strokes_of_a_hand_low_in_front():
-    assert rules.stroke_score(clip(writing_frames(0.06))) >= 0.9
-    assert rules.stroke_score(clip(writing_frames(0.0))) <= 0.1
-    # Large sweeping motion (a gesture, reaching) is no writing.
-    assert rules.stroke_score(clip(writing_frames(0.5))) <= 0.1
-    # Hands still at rest: no strokes; no hand seen: no vote.
-    assert rules.stroke_score(clip([frame()] * T)) <= 0.1
+    still = [rules.stroke_rms(clip([frame()] * T, seed=i)) for i in range(8)]
+    strokes = rules.stroke_rms(clip(writing_frames(0.06)))
+    sweeping = rules.stroke_rms(clip(writing_frames(0.5)))
+    scores = rules.stroke_scores(np.array([*still, strokes, sweeping]))
+    assert max(still) < 0.01 and strokes > 0.03
+    assert scores[:8].max() <= 0.1  # still hands: jitter only
+    assert scores[8] >= 0.9  # small quick strokes
+    assert scores[9] <= 0.1  # large sweeping motion is no writing
     hidden = clip([frame()] * T)
     hidden[:, [MODEL_LANDMARKS.index(int(P[f"{s}_{p}"])) for s in ("LEFT", "RIGHT") for p in HAND], 2] = 0.0
-    assert np.isnan(rules.stroke_score(hidden))
+    assert np.isnan(rules.stroke_rms(hidden))  # no hand seen: no vote
+
+
+def test_strokes_count_above_the_persons_own_jitter():
+    """A small, far person's still hands jitter more; the same jitter is no writing for them."""
+    jittery = [rules.stroke_rms(clip([frame()] * T, jitter=0.012, seed=i)) for i in range(8)]
+    scores = rules.stroke_scores(np.array(jittery))
+    assert min(jittery) > 0.01 and scores.max() < 0.5  # never enough for writing
 
 
 def person(upright: int, *actions: list[np.ndarray]) -> np.ndarray:
