@@ -267,11 +267,17 @@ SAME_BODY = 0.25
 # Between consecutive posed frames (1/15 s apart at most, or a few with --pose-every) a seated person's
 # face and shoulders move far less than one shoulder width; a bigger move is a jump to another person.
 JUMP = 1.0
+# ... but a hand-held camera shakes everyone by several % of the frame between frames, which is many shoulder
+# widths for a small person far away (the real two-people clip: a 15 px wide boy in the back; 5% still lost
+# him in some frames, 8% kept him as often as before the jump rule).
+JUMP_FLOOR = 0.08
 
 
-def same_body(a: np.ndarray, b: np.ndarray, width: int, height: int, within: float = SAME_BODY) -> bool:
+def same_body(a: np.ndarray, b: np.ndarray, width: int, height: int, within: float = SAME_BODY,
+              floor_px: float = 0.0) -> bool:
     """Whether two poses sit on one body: their nose, eyes and shoulders (those visible in both) lie within
-    `within` (default `SAME_BODY`, a quarter) of the larger shoulder width of each other, on average.
+    `within` (default `SAME_BODY`, a quarter) of the larger shoulder width of each other, on average (or
+    within `floor_px` pixels, when that is more).
 
     Two tracks can hold one person with boxes that differ a lot (one around the head and shoulders, one
     down to the desk: IoU well under 0.5), but never with faces and shoulders a quarter shoulder apart: two
@@ -285,7 +291,7 @@ def same_body(a: np.ndarray, b: np.ndarray, width: int, height: int, within: flo
     if shoulders <= 0:
         return False
     gap = np.mean([np.linalg.norm((a[i, :2] - b[i, :2]) * scale) for i in both])
-    return bool(gap < within * shoulders)
+    return bool(gap < max(within * shoulders, floor_px))
 
 
 class PeoplePoser:
@@ -405,7 +411,8 @@ class PeoplePoser:
             box = landmark_box(points, width, height)
             if _area(box) <= 0:
                 continue
-            if track.points is not None and not same_body(track.points, points, width, height, JUMP):
+            if track.points is not None and not same_body(track.points, points, width, height, JUMP,
+                                                          JUMP_FLOOR * max(width, height)):
                 # The landmarker jumped to someone else in the crop (the student in front, whose face is
                 # larger): not this person. Start its tracking afresh, look again soon, and never carry
                 # the id over to the other person.

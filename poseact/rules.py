@@ -310,7 +310,7 @@ def batch_features(batch: np.ndarray, fps: float = FPS) -> np.ndarray:
         np.zeros((0, len(FEATURES))))
 
 
-def _baseline(values: np.ndarray, prior: float, quantile: float = None) -> float:
+def _baseline(values: np.ndarray, prior: float, quantile: float | None = None) -> float:
     finite = values[np.isfinite(values)]
     if not len(finite):
         return prior
