@@ -139,9 +139,10 @@ def launch(script: str, env: dict[str, str], *args: str) -> subprocess.Completed
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` but summary.json (whose `run` section differs between runs)."""
+    """Every file under `folder` but summary.json (whose `run` section differs between runs) and the
+    command's log (timestamps, and each runner's own chatter)."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != "summary.json"}
+            if p.is_file() and p.name != "summary.json" and p.suffix != ".log"}
 
 
 def assert_no_secret(texts: dict[str, str]) -> None:
