@@ -498,7 +498,8 @@ class PeoplePoser:
             lost = now_ms - track.last_seen_ms > 1000 * c.max_missing_s
             duplicate = any(iou(track.box, k.box) > c.duplicate_iou or (
                 track.points is not None and k.points is not None and track.last_seen_ms == k.last_seen_ms
-                and same_body(track.points, k.points, width, height)) for k in keep)
+                and (same_body(track.points, k.points, width, height)
+                     or _contained(track.box, torso_box(k.points, width, height)) > 0.6)) for k in keep)
             if duplicate:
                 self.duplicates_ended += 1
             if lost or duplicate:
@@ -508,6 +509,23 @@ class PeoplePoser:
             else:
                 keep.append(track)
         self._tracks = keep
+
+
+def torso_box(points: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Pixel box of a person's torso: between the shoulders (a quarter shoulder width out on each side),
+    from the shoulder line down to the hips, whatever their visibility (MediaPipe guesses hips under a desk).
+
+    A younger track whose box lies mostly inside an older track's torso is a phantom on that person's
+    chest, hands or book (seen on the demo lecture: a tiny "person" on a student's hands for 30 s); a real
+    student behind shows their face above the shoulders of the one in front, not inside their torso.
+    """
+    scale = np.array([width, height], np.float32)
+    shoulders = points[[11, 12], :2] * scale
+    hips = points[[23, 24], :2] * scale
+    pad = 0.25 * float(np.linalg.norm(shoulders[0] - shoulders[1]))
+    x0, x1 = float(shoulders[:, 0].min()) - pad, float(shoulders[:, 0].max()) + pad
+    y0, y1 = float(shoulders[:, 1].min()), float(max(hips[:, 1].max(), shoulders[:, 1].max()))
+    return np.array([x0, y0, x1, y1], np.float32)
 
 
 def _face_box(points: np.ndarray, width: int, height: int) -> np.ndarray | None:

@@ -65,3 +65,17 @@ def test_everyone_tracked_once(name, model_buffer):
     assert result["recall"] >= 0.95, result
     assert min(result["per_person"]) >= 0.8, result
     assert result["duplicates"] == 0 and result["id_switches"] == 0 and result["false_tracks"] == 0, result
+
+
+def test_torso_box_holds_the_hands_in_front_not_the_face_behind():
+    from poseact.people import torso_box
+
+    points = np.zeros((33, 5), np.float32)
+    points[11, :2], points[12, :2] = (0.6, 0.5), (0.4, 0.5)  # shoulders
+    points[23, :2], points[24, :2] = (0.57, 0.9), (0.43, 0.9)  # hips, guessed under the desk
+    box = torso_box(points, 100, 100)
+    assert np.allclose(box, [35, 50, 65, 90])
+    hands = np.array([45, 70, 55, 80])  # a phantom on the hands: inside
+    face_behind = np.array([45, 30, 55, 45])  # a student behind: above the shoulders
+    inside = lambda b: (min(b[2], box[2]) - max(b[0], box[0])) * (min(b[3], box[3]) - max(b[1], box[1])) > 0  # noqa: E731
+    assert inside(hands) and not inside(face_behind)
