@@ -16,11 +16,14 @@ on someone already tracked in the same frames) and id switches (a person's frame
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Iterator, Sequence
 
 import cv2
 import numpy as np
+
+from poseact import limbs
 
 SIZES: dict[str, tuple[int, int]] = {"480p": (854, 480), "720p": (1280, 720)}
 
@@ -64,8 +67,10 @@ class Scene:
     seed: int
 
 
+@functools.lru_cache(maxsize=4)
 def _silhouette(name: str, mirrored: bool) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float, float]]:
-    """The photo, its silhouette alpha, and the head box in photo pixels."""
+    """The photo, its silhouette alpha, and the head box in photo pixels (cached: the layout and every frame
+    ask for it; arrays are shared, never write to them)."""
     from poseact import demo, puppet  # noqa: PLC0415
 
     rig = puppet.RIGS[name]
@@ -164,10 +169,9 @@ def _paste(canvas: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, x: float, y: 
     x1, y1 = min(width, x0 + rgb.shape[1]), min(height, y0 + rgb.shape[0])
     if x1 <= max(x0, 0) or y1 <= max(y0, 0):
         return
-    part = (slice(max(y0, 0), y1), slice(max(x0, 0), x1))
     src = (slice(sy0, sy0 + y1 - max(y0, 0)), slice(sx0, sx0 + x1 - max(x0, 0)))
-    a = alpha[src][..., None]
-    canvas[part] = canvas[part] * (1 - a) + rgb[src] * a
+    limbs.blend(canvas, np.ascontiguousarray(rgb[src]), np.ascontiguousarray(alpha[src]),
+                (max(x0, 0), max(y0, 0), x1, y1))
 
 
 def write(scene: Scene, path: str) -> str:
