@@ -52,6 +52,7 @@ WINDOWS_PER_BATCH = 64  # windows per model call
 # measured against --exact on the bench lecture and the real clips before it became the default.
 FAST_POSE_MODEL = "full"
 FAST_POSE_EVERY = 1
+FAST_FOLLOWER = "tasks"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,7 +305,7 @@ class FinishVideoFn(beam.DoFn):
         people = [n for c in sorted(chunks, key=lambda c: c["index"]) for n in c["people_per_frame"]]
         done = label_outputs.FinishedLecture(
             key=key, uri=video["uri"], info=info, segments=segs, tracks=tracks, people_per_frame=people,
-            tracking={k: sum(c.get("tracking", {}).get(k, 0) for c in chunks) for k in ("duplicates_ended", "jumps_refused")},
+            tracking={k: sum(c.get("tracking", {}).get(k, 0) for c in chunks) for k in ("duplicates_ended", "jumps_refused", "poses_held")},
             chunks=len(chunks), classes=self._classes, model_id=self._model_id, options=self._options,
             fingerprint=self._fingerprints.get(video["uri"], ""),
             pictures=label_outputs.make_pictures(video["uri"], info, chunks, mapping, tracks, segs, self._options))
@@ -394,8 +395,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"lite, full, heavy, a .task path or a URL (default: {FAST_POSE_MODEL}; --exact: full)")
     parser.add_argument("--pose-every", type=int, default=None,
                         help=f"pose every K-th sampled frame, the rest interpolated (default: {FAST_POSE_EVERY}; --exact: 1)")
+    parser.add_argument("--follower", choices=("roi", "tasks"), default=None,
+                        help="what poses each person: roi (our landmark runner on a crop that follows the person) "
+                             f"or tasks (a MediaPipe landmarker per person) (default: {FAST_FOLLOWER}; --exact: tasks)")
     parser.add_argument("--exact", action="store_true",
-                        help="the reference path: every sampled frame posed with the full model")
+                        help="the reference path: every sampled frame posed with the full model by MediaPipe's landmarker")
     parser.add_argument("--chunk-seconds", type=float, default=60.0, help="video seconds per parallel chunk")
     parser.add_argument("--stride", type=float, default=None,
                         help="seconds between window starts (default: the model's; 1 for trained models, 0.5 for rules)")
@@ -431,6 +435,12 @@ def _pose_every(args: argparse.Namespace) -> int:
     return 1 if args.exact else (args.pose_every or FAST_POSE_EVERY)
 
 
+def _follower(args: argparse.Namespace) -> str:
+    if args.exact and args.follower not in (None, "tasks"):
+        raise ValueError("--exact poses with MediaPipe's landmarker: drop --follower")
+    return "tasks" if args.exact else (args.follower or FAST_FOLLOWER)
+
+
 def _pose_model_spec(args: argparse.Namespace) -> str:
     if args.exact and args.pose_model not in (None, "full"):
         raise ValueError("--exact uses the full pose model: drop --pose-model")
@@ -455,7 +465,7 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
         chunk_s=args.chunk_seconds,
         people=PeopleConfig(grid=grid, min_head_px=args.min_head, detect_every_s=args.detect_every,
                             max_people=args.max_people,
-                            pose_every=_pose_every(args)),
+                            pose_every=_pose_every(args), follower=_follower(args)),
         windows=lecture.WindowConfig(fps=float(fps), max_frames=int(card["max_frames"]),
                                      stride_s=args.stride if args.stride is not None else float(card.get("stride_s", 1.0)),
                                      min_detected=args.min_detected),

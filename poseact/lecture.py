@@ -91,7 +91,7 @@ def pose_chunk(
     seen: list[list[Observation]] = []
     decode_s = 0.0
     frames = iter_frames(path, fps, limits, info=info, span_ms=(1000 * chunk.start_s, 1000 * chunk.read_end_s))
-    with PeoplePoser(model_buffer, people) as poser:
+    with PeoplePoser(model_buffer, people, fps) as poser:
         while True:
             start = time.perf_counter()
             frame = next(frames, None)
@@ -101,7 +101,8 @@ def pose_chunk(
             times.append(frame.timestamp_ms)
             seen.append(poser.process(frame.rgb, frame.timestamp_ms))
         seconds = {"decode": decode_s, "detect": poser.detection_seconds, "pose": poser.pose_seconds}
-        tracking = {"duplicates_ended": poser.duplicates_ended, "jumps_refused": poser.jumps_refused}
+        tracking = {"duplicates_ended": poser.duplicates_ended, "jumps_refused": poser.jumps_refused,
+                    "poses_held": poser.poses_held}
     count = len(times)
     posed = np.array([s is not None for s in seen], bool)
     tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}

@@ -28,6 +28,8 @@ import math
 
 import numpy as np
 
+from poseact.followers import RoiFollower, TasksFollower, to_frame
+
 # Landmarks 0-16 (face, shoulders, arms): the part of a seated person a classroom camera sees. Hips and
 # legs are left out of boxes because MediaPipe guesses them below the desk, often with high visibility,
 # which would stretch a person's box (and crop) over the student sitting in front.
@@ -37,6 +39,7 @@ DETECTOR_INPUT_PX = 224  # MediaPipe's pose detector sees every image (tile) shr
 # Head width in the detector's input above which it found people among others in classroom scenes
 # (tests/test_crowd.py: 25 px heads on 720p were found on tiles that made them 18 px, not on 12-15 px ones).
 DETECTOR_HEAD_PX = 18.0
+FOLLOWERS = ("roi", "tasks")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +70,11 @@ class PeopleConfig:
         pose_every: Run the landmarkers on every this-many-th frame only (detection frames always); the
             frames between are filled in by `poseact.lecture` (linear interpolation between the posed
             frames around them). 1 poses every frame.
+        follower: What poses each tracked person (`poseact.followers`): "roi", our own landmark runner on
+            a crop that follows the person's landmarks, or "tasks", a MediaPipe VIDEO-mode landmarker per
+            person on a fixed crop (the `--exact` path).
+        hold_still: With the "roi" follower: reuse a person's last pose while their crop has not changed
+            (`poseact.followers.CHANGE_LEVEL`) instead of running the model.
     """
 
     grid: tuple[int, int] | None = None
@@ -86,10 +94,14 @@ class PeopleConfig:
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     pose_every: int = 1
+    follower: str = "tasks"
+    hold_still: bool = True
 
     def __post_init__(self) -> None:
         if self.pose_every < 1:
             raise ValueError(f"pose_every must be at least 1, got {self.pose_every}")
+        if self.follower not in FOLLOWERS:
+            raise ValueError(f"follower must be one of {', '.join(FOLLOWERS)}, got {self.follower!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,7 +269,7 @@ class _Track:
     box: np.ndarray
     body: np.ndarray
     crop: tuple[int, int, int, int]
-    landmarker: object
+    follower: TasksFollower | RoiFollower
     last_seen_ms: float
     points: np.ndarray | None = None  # the last landmarks found (whole-frame normalised), for same_body
 
@@ -300,11 +312,14 @@ class PeoplePoser:
     Args:
         model_buffer: Bytes of the pose landmarker `.task` bundle.
         config: Detection and tracking options.
+        fps: The rate frames come at (the `roi` follower's visibility filter is referenced to it).
     """
 
-    def __init__(self, model_buffer: bytes, config: PeopleConfig = PeopleConfig()) -> None:
+    def __init__(self, model_buffer: bytes, config: PeopleConfig = PeopleConfig(), fps: float = 15.0) -> None:
         self._buffer = model_buffer
         self.config = config
+        self.fps = fps
+        self._landmark_model = None  # the `roi` followers' shared model, made on first use
         self._tracks: list[_Track] = []
         self._ended: dict[int, tuple[np.ndarray, float]] = {}  # id -> (last box, time it was last seen)
         self._next_id = 0
@@ -316,6 +331,7 @@ class PeoplePoser:
         self.pose_seconds = 0.0
         self.duplicates_ended = 0  # tracks ended because another track held the same person
         self.jumps_refused = 0  # poses refused because a landmarker jumped to another person
+        self.poses_held = 0  # person-frames answered with the person's last pose (crop unchanged)
 
     def __enter__(self) -> PeoplePoser:
         return self
@@ -326,7 +342,7 @@ class PeoplePoser:
     def close(self) -> None:
         """Release every landmarker."""
         for track in self._tracks:
-            track.landmarker.close()
+            track.follower.close()
         self._tracks = []
         if self._detector is not None:
             self._detector.close()
@@ -347,13 +363,23 @@ class PeoplePoser:
         )
         return vision.PoseLandmarker.create_from_options(options)
 
+    def _follower(self) -> TasksFollower | RoiFollower:
+        if self.config.follower == "tasks":
+            return TasksFollower(lambda: self._make(video=True))
+        if self._landmark_model is None:
+            from poseact.landmark_runner import LandmarkModel, landmark_model_bytes  # noqa: PLC0415
+
+            self._landmark_model = LandmarkModel(landmark_model_bytes(self._buffer))
+        return RoiFollower(self._landmark_model, self.fps, self.config.min_tracking_confidence,
+                           self.config.hold_still)
+
     def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
         """Person boxes (pixels) found on the whole frame and its tiles, duplicates merged, in a fixed order
         (left to right, then top to bottom)."""
-        return [box for box, _ in self._detect(rgb)]
+        return [box for box, _, _ in self._detect(rgb)]
 
-    def _detect(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """`detect`, with each person's `body_box` beside their box."""
+    def _detect(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """`detect`, with each person's `body_box` and landmarks beside their box."""
         import mediapipe as mp  # noqa: PLC0415
 
         if self._detector is None:
@@ -361,19 +387,20 @@ class PeoplePoser:
         height, width = rgb.shape[:2]
         regions = [region for grid in detection_grids(width, height, self.config)
                    for region in tiles(width, height, grid, self.config.tile_overlap)]
-        boxes, scores, bodies = [], [], []
+        boxes, scores, bodies, poses = [], [], [], []
         for x0, y0, x1, y1 in regions:
             part = np.ascontiguousarray(rgb[y0:y1, x0:x1])
             result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=part))
             for person in result.pose_landmarks:
-                points = _to_frame(_as_array(person), (x0, y0, x1, y1), width, height)
+                points = to_frame(_as_array(person), (x0, y0, x1, y1), width, height)
                 box = landmark_box(points, width, height)
                 if _area(box) <= 0:
                     continue
                 boxes.append(box)
+                poses.append(points)
                 bodies.append(body_box(points, width, height))
                 scores.append(float(points[_BOX_LANDMARKS, 3].mean()))
-        kept = [(boxes[i], bodies[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
+        kept = [(boxes[i], bodies[i], poses[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
         return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
 
     def process(self, rgb: np.ndarray, timestamp_ms: float) -> list[Observation] | None:
@@ -383,8 +410,6 @@ class PeoplePoser:
             The observations, or None for a frame skipped by `pose_every` (not posed; nothing is known).
         """
         import time  # noqa: PLC0415
-
-        import mediapipe as mp  # noqa: PLC0415
 
         c = self.config
         height, width = rgb.shape[:2]
@@ -396,18 +421,19 @@ class PeoplePoser:
         self._last_ms = ts
         if detect:
             start = time.perf_counter()
-            self._refresh(self._detect(rgb), width, height, timestamp_ms)
+            self._refresh(self._detect(rgb), rgb, timestamp_ms)
             self.detection_seconds += time.perf_counter() - start
             self._next_detect_ms = (np.floor(timestamp_ms / (1000 * c.detect_every_s)) + 1) * 1000 * c.detect_every_s
         start = time.perf_counter()
         seen = []
         for track in self._tracks:
-            x0, y0, x1, y1 = track.crop
-            part = self._masked_crop(rgb, track)
-            result = track.landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=part), ts)
-            if not result.pose_landmarks:
+            held = track.follower.held
+            points = track.follower.step(rgb, ts, track.crop, self._hidden_faces(track, rgb))
+            self.poses_held += track.follower.held - held
+            if points is None:
+                if track.follower.lost:  # look again soon: the next detection pass restarts it
+                    self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 continue
-            points = _to_frame(_as_array(result.pose_landmarks[0]), track.crop, width, height)
             box = landmark_box(points, width, height)
             if _area(box) <= 0:
                 continue
@@ -416,8 +442,7 @@ class PeoplePoser:
                 # The landmarker jumped to someone else in the crop (the student in front, whose face is
                 # larger): not this person. Start its tracking afresh, look again soon, and never carry
                 # the id over to the other person.
-                track.landmarker.close()
-                track.landmarker = self._make(video=True)
+                track.follower.reset()
                 self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 self.jumps_refused += 1
                 continue
@@ -431,15 +456,14 @@ class PeoplePoser:
         alive = {t.ident for t in self._tracks}
         return [o for o in seen if o.track in alive]
 
-    def _masked_crop(self, rgb: np.ndarray, track: _Track) -> np.ndarray:
-        """The track's crop with the faces of the other tracked people in it greyed out.
+    def _hidden_faces(self, track: _Track, rgb: np.ndarray) -> list[np.ndarray]:
+        """Face boxes (pixels) of the other tracked people inside what the track's follower looks at.
 
         A back-row student's crop often holds the face of the student in front, larger and clearer, and
         the landmarker would rather follow it. Hiding other people's faces (never this person's own) keeps
         it on its person.
         """
-        x0, y0, x1, y1 = track.crop
-        part = rgb[y0:y1, x0:x1]
+        region = np.array(track.follower.region(track.crop), np.float32)
         height, width = rgb.shape[:2]
         own = _face_box(track.points, width, height) if track.points is not None else None
         hidden = []
@@ -447,35 +471,34 @@ class PeoplePoser:
             if other is track or other.points is None:
                 continue
             face = _face_box(other.points, width, height)
-            if face is None or _intersection(face, np.array(track.crop, np.float32)) <= 0:
+            if face is None or _intersection(face, region) <= 0:
                 continue
             if own is not None and _contained(own, face) > 0.3:
                 continue  # our own face is there too: hiding it would hide this person
             hidden.append(face)
-        if not hidden:
-            return np.ascontiguousarray(part)
-        part = part.copy()
-        fill = np.median(part.reshape(-1, 3), axis=0).astype(part.dtype)
-        for fx0, fy0, fx1, fy1 in hidden:
-            part[max(0, int(fy0) - y0):max(0, int(fy1) - y0), max(0, int(fx0) - x0):max(0, int(fx1) - x0)] = fill
-        return part
+        return hidden
 
-    def _refresh(self, found: list[tuple[np.ndarray, np.ndarray]], width: int, height: int, now_ms: float) -> None:
+    def _refresh(self, found: list[tuple[np.ndarray, np.ndarray, np.ndarray]], rgb: np.ndarray, now_ms: float) -> None:
         c = self.config
-        boxes = [box for box, _ in found]
+        height, width = rgb.shape[:2]
+        boxes = [box for box, _, _ in found]
         pairs = match([t.box for t in self._tracks], boxes, c.match_similarity)
         matched = {b for _, b in pairs}
         for t, b in pairs:
             track = self._tracks[t]
-            track.box, track.body = found[b]
+            track.box, track.body = found[b][:2]
             track.crop = crop_box(boxes[b], c.crop_margin, width, height)
-        for b, (box, body) in enumerate(found):
+            if track.follower.lost:
+                track.follower.start(rgb, found[b][2], track.crop)
+        for b, (box, body, points) in enumerate(found):
             if b in matched or len(self._tracks) >= c.max_people:
                 continue
             if any(_same_person(box, t.box, c.match_similarity) or _contained(box, t.body) > 0.6 for t in self._tracks):
                 continue  # a second view of someone already tracked (another tile, a part of them, their torso)
-            self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms), box, body,
-                                       crop_box(box, c.crop_margin, width, height), self._make(video=True), now_ms))
+            crop = crop_box(box, c.crop_margin, width, height)
+            follower = self._follower()
+            follower.start(rgb, points, crop)
+            self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms), box, body, crop, follower, now_ms))
 
     def _reuse_or_new_id(self, box: np.ndarray, now_ms: float) -> int:
         """The id of the recently ended track that overlapped this box most, else a new id."""
@@ -503,7 +526,7 @@ class PeoplePoser:
             if duplicate:
                 self.duplicates_ended += 1
             if lost or duplicate:
-                track.landmarker.close()
+                track.follower.close()
                 if lost:
                     self._ended[track.ident] = (track.box, track.last_seen_ms)
             else:
@@ -547,13 +570,3 @@ def _same_person(a: np.ndarray, b: np.ndarray, min_iou: float, min_contained: fl
 
 def _as_array(landmarks) -> np.ndarray:
     return np.array([[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0] for p in landmarks], np.float32)
-
-
-def _to_frame(points: np.ndarray, region: tuple[int, int, int, int], width: int, height: int) -> np.ndarray:
-    """Landmarks normalised to a region -> normalised to the whole frame (z scales like x)."""
-    x0, y0, x1, y1 = region
-    out = points.copy()
-    out[:, 0] = (points[:, 0] * (x1 - x0) + x0) / width
-    out[:, 1] = (points[:, 1] * (y1 - y0) + y0) / height
-    out[:, 2] = points[:, 2] * (x1 - x0) / width
-    return out
