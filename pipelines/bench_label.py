@@ -1,17 +1,18 @@
-"""`poseact bench label`: how fast lectures are labelled, next to what the pose model itself allows.
+"""`poseact bench label`: the default (fast) labelling path against `--exact`, in one run.
 
-    poseact bench label [--input VIDEO] [--seconds 300] [--workers 2] [--model MODEL_DIR]
+    poseact bench label [--input VIDEO] [--seconds 180] [--workers 2] [--model rules|untrained|MODEL_DIR]
 
-Without `--input` it makes a multi-person demo lecture (4 students, 1280x720, 30 fps, 5 minutes by default;
-cached in `--work`). Without `--model` it exports an untrained paper model with the demo's card (15 fps,
-48 frames): classification costs the same whatever the weights. In one run it measures:
+Without `--input` it makes a multi-person demo lecture (4 students, 1280x720, 30 fps, 3 minutes by default;
+cached in `--work`). The default model is `rules`, whose labels are not trivial (an untrained model labels
+everything alike, and any two paths would agree on it). In one run it measures:
 
-(a) the bare loop: decode + person detection + per-person pose (`poseact.people`, one process, no Beam) over
-    the first `--bare-seconds` of the video: the pose model's own speed on this video;
-(b) the labelling pipeline on `--workers` DirectRunner worker processes over the whole video.
-
-It prints video seconds labelled per wall-clock second for both, their ratio, and the pipeline's share
-of time per stage (decode, detect, pose, classify), from the run's own stage timers.
+(a) bare loops (decode + person detection + per-person pose, `poseact.lecture.pose_chunk`, one process, no
+    Beam) over the first `--bare-seconds`, once as `--exact` does and once as the default does: real-time
+    factor, milliseconds per person-frame of each stage, and the mean landmark deviation between them;
+(b) the labelling pipeline on `--workers` DirectRunner worker processes over the whole video, with the
+    default options and with `--exact`: real-time factor end to end and steady, share of each stage;
+(c) per-second action agreement per person between the two runs, and the persons each found, on the
+    lecture and on the real clips of `--clips` (`../shared/data` when present).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ import argparse
 import json
 import os
 import time
+
+from typing import Any
+
+import numpy as np
 
 from poseact import pose_model, storage
 
@@ -36,7 +41,7 @@ def make_inputs(work: str, seconds: float, video_fps: float, model_dir: str | No
         print(f"making a {seconds:g} s 1280x720 {video_fps:g} fps lecture with 4 students: {video}", flush=True)
         demo.make_demo_lecture(video + ".part.mp4", seconds=seconds, fps=video_fps, seed=7)
         os.replace(video + ".part.mp4", video)
-    if model_dir:
+    if model_dir:  # a model folder, or "rules"
         return video, model_dir
     model_dir = os.path.join(work, "untrained-model")
     if not os.path.exists(os.path.join(model_dir, "model_card.json")):
@@ -55,10 +60,9 @@ def make_inputs(work: str, seconds: float, video_fps: float, model_dir: str | No
     return video, model_dir
 
 
-def bare_loop(video: str, seconds: float, fps: float, model_path: str) -> dict[str, float]:
+def bare_loop(video: str, seconds: float, fps: float, model_path: str, people) -> tuple[dict[str, Any], Any]:
     """Decode, detect and pose the first `seconds` of `video` in this process, as the pipeline does per chunk."""
     from poseact import lecture  # noqa: PLC0415
-    from poseact.people import PeopleConfig  # noqa: PLC0415
     from poseact.video import Chunk, VideoLimits, probe  # noqa: PLC0415
 
     info = probe(video, VideoLimits(max_duration_s=24 * 3600))
@@ -66,59 +70,158 @@ def bare_loop(video: str, seconds: float, fps: float, model_path: str) -> dict[s
     with open(model_path, "rb") as handle:
         buffer = handle.read()
     start = time.perf_counter()
-    pose = lecture.pose_chunk(video, info, Chunk(0, 0.0, span, span), fps, buffer, PeopleConfig(),
+    pose = lecture.pose_chunk(video, info, Chunk(0, 0.0, span, span), fps, buffer, people,
                               VideoLimits(max_duration_s=24 * 3600))
     wall = time.perf_counter() - start
     person_frames = int(pose.people_per_frame.sum())
-    return {"video_seconds": span, "wall_seconds": wall, "realtime_factor": span / wall,
-            "frames": len(pose.times_ms), "person_frames": person_frames,
-            "pose_ms_per_person_frame": 1000 * pose.seconds["pose"] / max(person_frames, 1),
-            "stage_seconds": pose.seconds}
+    figures = {"video_seconds": span, "wall_seconds": wall, "realtime_factor": span / wall,
+               "frames": len(pose.times_ms), "person_frames": person_frames,
+               "persons": len(pose.tracks), "poses_held": int(pose.tracking.get("poses_held", 0)),
+               "ms_per_person_frame": {k: 1000 * v / max(person_frames, 1) for k, v in pose.seconds.items()}}
+    return figures, pose
+
+
+def landmark_deviation(reference, other) -> float | None:
+    """Mean distance (shoulder widths) between the two paths' landmarks 0-24 of each person, over the frames
+    both found them in; persons paired by their boxes over those frames."""
+    scale = np.array([reference.width, reference.height])
+    devs = []
+    for landmarks, detected, boxes in reference.tracks.values():
+        best = None
+        for other_landmarks, other_detected, other_boxes in other.tracks.values():
+            both = detected & other_detected
+            if both.sum() >= 5:
+                gap = float(np.mean(np.abs(boxes[both] - other_boxes[both])))
+                if best is None or gap < best[0]:
+                    best = (gap, other_landmarks, both)
+        if best is None:
+            continue
+        _, other_landmarks, both = best
+        a, b = landmarks[both], other_landmarks[both]
+        shoulders = np.linalg.norm((a[:, 11, :2] - a[:, 12, :2]) * scale, axis=1)
+        gap = np.linalg.norm((a[:, :25, :2] - b[:, :25, :2]) * scale, axis=2).mean(axis=1)
+        devs.append(float(np.mean(gap[shoulders > 0] / shoulders[shoulders > 0])))
+    return float(np.mean(devs)) if devs else None
+
+
+def label_runs(inputs: str, model_dir: str, out: str, workers: int, chunk_seconds: float) -> dict[str, dict]:
+    """Label `inputs` with the default options and with `--exact`; each run's summary and tables."""
+    from pipelines import label  # noqa: PLC0415
+
+    runs = {}
+    for name, extra in (("default", []), ("exact", ["--exact"])):
+        folder = os.path.join(out, name)
+        summary = label.run(["--input", inputs, "--model", model_dir, "--output", folder, "--force",
+                             "--chunk-seconds", str(chunk_seconds), "--no-progress", *extra,
+                             f"--direct_num_workers={workers}",
+                             "--direct_running_mode=multi_processing" if workers > 1 else "--direct_running_mode=in_memory"])
+        runs[name] = {"summary": summary, "segments": _rows(os.path.join(folder, "segments.parquet")),
+                      "tracks": _rows(os.path.join(folder, "tracks.parquet"))}
+    return runs
+
+
+def _rows(path: str) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    return pq.read_table(path).to_pylist()
+
+
+def agreement_per_video(runs: dict[str, dict]) -> dict[str, dict]:
+    """Per video: per-second agreement of the default run with the exact run."""
+    from poseact.path_agreement import per_second_agreement  # noqa: PLC0415
+    from poseact.video import VideoLimits, probe  # noqa: PLC0415
+
+    out = {}
+    for video in sorted({t["video"] for t in runs["exact"]["tracks"]} | {t["video"] for t in runs["default"]["tracks"]}):
+        pick = {name: {k: [r for r in run[k] if r["video"] == video] for k in ("segments", "tracks")}
+                for name, run in runs.items()}
+        with storage.local_copy(video) as path:
+            duration = probe(path, VideoLimits(max_duration_s=24 * 3600)).duration_s
+        out[video] = per_second_agreement(pick["exact"]["segments"], pick["exact"]["tracks"],
+                                          pick["default"]["segments"], pick["default"]["tracks"], duration)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry of `poseact bench label`."""
     parser = argparse.ArgumentParser(prog="poseact bench label", description=__doc__.split("\n")[0])
     parser.add_argument("--input", help="a lecture video (default: a generated 4-student lecture)")
-    parser.add_argument("--seconds", type=float, default=300.0, help="length of the generated lecture")
+    parser.add_argument("--seconds", type=float, default=180.0, help="length of the generated lecture")
     parser.add_argument("--video-fps", type=float, default=30.0, help="frame rate of the generated lecture")
-    parser.add_argument("--model", help="model folder (default: an untrained paper model, 15 fps card)")
+    parser.add_argument("--model", default="rules",
+                        help="model folder, `rules` (the default: labels that are not trivial), or `untrained` "
+                             "(an untrained paper model with the demo card)")
     parser.add_argument("--workers", type=int, default=2, help="DirectRunner worker processes")
-    parser.add_argument("--chunk-seconds", type=float, default=30.0, help="seconds per parallel chunk")
-    parser.add_argument("--bare-seconds", type=float, default=30.0, help="video seconds for the bare loop")
-    parser.add_argument("--pose-model", default="full")
+    parser.add_argument("--chunk-seconds", type=float, default=60.0, help="seconds per parallel chunk")
+    parser.add_argument("--bare-seconds", type=float, default=20.0, help="video seconds for the bare loops")
+    parser.add_argument("--clips", default=os.path.join("..", "shared", "data", "clips", "**", "*.mp4"),
+                        help="real clips to compare default and --exact on too (a glob; skipped when none match)")
     parser.add_argument("--work", default=os.path.join(os.path.expanduser("~"), ".cache", "poseact", "bench"),
                         help="folder for the generated lecture, model and outputs")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    from pipelines import label  # noqa: PLC0415
+    import glob  # noqa: PLC0415
 
-    video, model_dir = make_inputs(args.work, args.seconds, args.video_fps, args.model)
-    card = json.loads(storage.read_bytes(os.path.join(model_dir, "model_card.json")))
-    model = pose_model.resolve(args.pose_model)
-    a = bare_loop(video, args.bare_seconds, float(card["fps"]), str(model.path))
+    from pipelines import label  # noqa: PLC0415
+    from poseact.people import PeopleConfig  # noqa: PLC0415
+
+    model_arg = None if args.model == "untrained" else args.model
+    video, model_dir = make_inputs(args.work, args.seconds, args.video_fps, model_arg or None)
+    video = args.input or video
+    fps = _CARD_FPS if model_dir == "rules" else float(json.loads(storage.read_bytes(
+        os.path.join(model_dir, "model_card.json")))["fps"])
+    exact_people = PeopleConfig(follower="tasks")
+    fast_people = PeopleConfig(follower=label.FAST_FOLLOWER, pose_every=label.FAST_POSE_EVERY)
+    a_exact, pose_exact = bare_loop(video, args.bare_seconds, fps, str(pose_model.resolve("full").path), exact_people)
+    a_fast, pose_fast = bare_loop(video, args.bare_seconds, fps, str(pose_model.resolve(label.FAST_POSE_MODEL).path),
+                                  fast_people)
     out = os.path.join(args.work, "out")
-    b = label.run(["--input", video, "--model", model_dir, "--output", out, "--force", "--pose-model", args.pose_model,
-                   "--chunk-seconds", str(args.chunk_seconds), f"--direct_num_workers={args.workers}",
-                   "--direct_running_mode=multi_processing" if args.workers > 1 else "--direct_running_mode=in_memory"])
-    run = b["run"]
+    runs = label_runs(video, model_dir, os.path.join(out, "lecture"), args.workers, args.chunk_seconds)
+    clips = sorted(glob.glob(args.clips, recursive=True))
+    clip_runs = None
+    if clips:
+        listing = os.path.join(out, "clips.txt")
+        os.makedirs(out, exist_ok=True)
+        with open(listing, "w") as handle:
+            handle.write("\n".join(os.path.abspath(c) for c in clips) + "\n")
+        clip_runs = label_runs(listing, model_dir, os.path.join(out, "clips"), args.workers, args.chunk_seconds)
     figures = {
-        "video": video, "model": model.name, "cpu_count": os.cpu_count(), "workers": args.workers,
-        "a_bare": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in a.items() if k != "stage_seconds"},
-        "b_pipeline": run,
-        "b_over_a": round(run["realtime_factor"] / a["realtime_factor"], 3),
-        "b_over_a_steady": round(run["steady_realtime_factor"] / a["realtime_factor"], 3)
-        if run.get("steady_realtime_factor") else None,
+        "video": video, "model": model_dir, "cpu_count": os.cpu_count(), "workers": args.workers,
+        "bare_exact": _rounded(a_exact), "bare_default": _rounded(a_fast),
+        "landmark_deviation_sw": _rounded(landmark_deviation(pose_exact, pose_fast)),
+        "default": runs["default"]["summary"]["run"], "exact": runs["exact"]["summary"]["run"],
+        "agreement": agreement_per_video(runs),
+        "clips_agreement": agreement_per_video(clip_runs) if clip_runs else None,
     }
-    print(f"video: {video} ({run['video_seconds']:.0f} s), pose model {model.describe()}, {os.cpu_count()} CPUs")
-    print(f"(a) bare loop, 1 process, first {a['video_seconds']:.0f} s: {a['realtime_factor']:.2f}x real time, "
-          f"{a['person_frames'] / max(a['frames'], 1):.2f} people per frame, "
-          f"{a['pose_ms_per_person_frame']:.1f} ms pose per person-frame")
-    print(f"(b) pipeline, {args.workers} workers, whole video: {run['realtime_factor']:.2f}x real time end to end, "
-          f"{run['steady_realtime_factor']}x steady (start-up excluded)")
-    print(f"b/a = {figures['b_over_a']} end to end, {figures['b_over_a_steady']} steady")
-    share = ", ".join(f"{k} {100 * v:.0f}%" for k, v in run["stage_share"].items())
-    print(f"pipeline time per stage: {share}")
+    _print(figures, args)
     if args.json:
-        storage.write_atomic(args.json, json.dumps(figures, indent=2).encode())
+        storage.write_atomic(args.json, json.dumps(figures, indent=2, default=str).encode())
     return 0
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
+def _print(figures: dict[str, Any], args: argparse.Namespace) -> None:
+    print(f"video: {figures['video']}, model {figures['model']}, {figures['cpu_count']} CPUs, {args.workers} workers")
+    for name in ("exact", "default"):
+        bare = figures[f"bare_{name}"]
+        ms = ", ".join(f"{k} {v:.1f}" for k, v in bare["ms_per_person_frame"].items())
+        print(f"bare loop {name}, first {bare['video_seconds']:.0f} s: {bare['realtime_factor']:.2f}x real time, "
+              f"{bare['persons']} persons, ms per person-frame: {ms} ({bare['poses_held']} person-frames held still)")
+    print(f"landmark deviation default vs exact: {figures['landmark_deviation_sw']} shoulder widths")
+    for name in ("exact", "default"):
+        run = figures[name]
+        share = ", ".join(f"{k} {100 * v:.0f}%" for k, v in run["stage_share"].items())
+        print(f"pipeline {name}: {run['realtime_factor']:.2f}x real time end to end, "
+              f"{run.get('steady_realtime_factor')}x steady; stages: {share}")
+    for key in ("agreement", "clips_agreement"):
+        for video, result in (figures[key] or {}).items():
+            print(f"per-second agreement default vs exact, {os.path.basename(video)}: {result['agreement']} "
+                  f"over {result['seconds']} s; persons exact {result['persons_reference']}, default "
+                  f"{result['persons']}, paired {result['paired']}")

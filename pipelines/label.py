@@ -52,7 +52,7 @@ WINDOWS_PER_BATCH = 64  # windows per model call
 # measured against --exact on the bench lecture and the real clips before it became the default.
 FAST_POSE_MODEL = "full"
 FAST_POSE_EVERY = 1
-FAST_FOLLOWER = "tasks"
+FAST_FOLLOWER = "roi"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +68,7 @@ class LabelOptions:
     overlay: bool
     limits: VideoLimits
     images: bool = True  # thumbnails and snapshots of people in report.html (False: --no-images)
+    workers: int = 1  # worker processes the chunks are balanced over (`poseact.video.plan_chunks`)
     blur_faces: bool = False  # faces blurred in every picture and in overlay.mp4
 
 
@@ -162,7 +163,8 @@ class PlanChunksFn(beam.DoFn):
         except OSError as err:
             yield _dead_letter(key, uri, "read", f"{type(err).__name__}: {err}")
             return
-        chunks = plan_chunks(info.duration_s, self._options.chunk_s, self._options.windows.overlap_s)
+        chunks = plan_chunks(info.duration_s, self._options.chunk_s, self._options.windows.overlap_s,
+                             self._options.workers)
         progress.mark_done(self._progress_dir, f"plan-{key}", {"planned": len(chunks), "start": 0, "end": 0})
         yield beam.pvalue.TaggedOutput("videos", (key, {"uri": uri, "info": dataclasses.asdict(info),
                                                          "chunks": len(chunks)}))
@@ -305,7 +307,8 @@ class FinishVideoFn(beam.DoFn):
         people = [n for c in sorted(chunks, key=lambda c: c["index"]) for n in c["people_per_frame"]]
         done = label_outputs.FinishedLecture(
             key=key, uri=video["uri"], info=info, segments=segs, tracks=tracks, people_per_frame=people,
-            tracking={k: sum(c.get("tracking", {}).get(k, 0) for c in chunks) for k in ("duplicates_ended", "jumps_refused", "poses_held")},
+            tracking={k: sum(c.get("tracking", {}).get(k, 0) for c in chunks)
+                      for k in ("duplicates_ended", "jumps_refused", "poses_held", "tiles_searched", "tiles_reused")},
             chunks=len(chunks), classes=self._classes, model_id=self._model_id, options=self._options,
             fingerprint=self._fingerprints.get(video["uri"], ""),
             pictures=label_outputs.make_pictures(video["uri"], info, chunks, mapping, tracks, segs, self._options))
@@ -479,10 +482,10 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     card = label_models.read_card(args.model)
     classes = list(card["classes"])
     model_id = label_models.model_id(args.model, card)
-    options = _options(args, card)
     args.pose_model = _pose_model_spec(args)
     pose = pose_model.resolve(args.pose_model)
     beam_options = runs.pipeline_options(beam_args)
+    options = dataclasses.replace(_options(args, card), workers=runs.local_workers(beam_options))
     dry_run = runs.is_dry_run(beam_options)
     # A dry run only builds the job: nothing is read from or written to the output folder, nor are the
     # videos' sizes asked for (the fingerprints, which then hold no size, go unused).

@@ -105,6 +105,8 @@ def write_lecture(output: str, done: FinishedLecture, overlay: Any = None) -> di
         "tracks_merged_as_duplicates": int(done.tracking.get("duplicates_ended", 0)),
         "jumps_refused": int(done.tracking.get("jumps_refused", 0)),
         "person_frames_held_still": int(done.tracking.get("poses_held", 0)),
+        "detection_tiles": {"searched": int(done.tracking.get("tiles_searched", 0)),
+                            "reused_unchanged": int(done.tracking.get("tiles_reused", 0))},
         "people_per_frame": _people_stats(done.people_per_frame),
         "per_person": segments.person_summary(segs, done.classes),
         "segments": len(segs), "options": json.loads(json.dumps(dataclasses.asdict(done.options), default=str)),

@@ -102,7 +102,8 @@ def pose_chunk(
             seen.append(poser.process(frame.rgb, frame.timestamp_ms))
         seconds = {"decode": decode_s, "detect": poser.detection_seconds, "pose": poser.pose_seconds}
         tracking = {"duplicates_ended": poser.duplicates_ended, "jumps_refused": poser.jumps_refused,
-                    "poses_held": poser.poses_held}
+                    "poses_held": poser.poses_held, "tiles_searched": poser.tiles_searched,
+                    "tiles_reused": poser.tiles_reused}
     count = len(times)
     posed = np.array([s is not None for s in seen], bool)
     tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from poseact.followers import RoiFollower, TasksFollower, to_frame
+from poseact.followers import RoiFollower, TasksFollower, changed, thumbnail, to_frame
 
 # Landmarks 0-16 (face, shoulders, arms): the part of a seated person a classroom camera sees. Hips and
 # legs are left out of boxes because MediaPipe guesses them below the desk, often with high visibility,
@@ -74,7 +74,8 @@ class PeopleConfig:
             a crop that follows the person's landmarks, or "tasks", a MediaPipe VIDEO-mode landmarker per
             person on a fixed crop (the `--exact` path).
         hold_still: With the "roi" follower: reuse a person's last pose while their crop has not changed
-            (`poseact.followers.CHANGE_LEVEL`) instead of running the model.
+            (`poseact.followers.CHANGE_LEVEL`) instead of running the model, and a detection tile's people
+            while the tile has not changed.
     """
 
     grid: tuple[int, int] | None = None
@@ -332,6 +333,9 @@ class PeoplePoser:
         self.duplicates_ended = 0  # tracks ended because another track held the same person
         self.jumps_refused = 0  # poses refused because a landmarker jumped to another person
         self.poses_held = 0  # person-frames answered with the person's last pose (crop unchanged)
+        self._tile_cache: dict[tuple[int, int, int, int], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self.tiles_searched = 0  # detection tiles run through the detector
+        self.tiles_reused = 0  # detection tiles answered from their last detection (unchanged)
 
     def __enter__(self) -> PeoplePoser:
         return self
@@ -389,10 +393,7 @@ class PeoplePoser:
                    for region in tiles(width, height, grid, self.config.tile_overlap)]
         boxes, scores, bodies, poses = [], [], [], []
         for x0, y0, x1, y1 in regions:
-            part = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-            result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=part))
-            for person in result.pose_landmarks:
-                points = to_frame(_as_array(person), (x0, y0, x1, y1), width, height)
+            for points in self._tile_poses(rgb, (x0, y0, x1, y1), mp):
                 box = landmark_box(points, width, height)
                 if _area(box) <= 0:
                     continue
@@ -402,6 +403,30 @@ class PeoplePoser:
                 scores.append(float(points[_BOX_LANDMARKS, 3].mean()))
         kept = [(boxes[i], bodies[i], poses[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
         return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
+
+    def _tile_poses(self, rgb: np.ndarray, region: tuple[int, int, int, int], mp) -> list[np.ndarray]:
+        """The poses the detection landmarker finds in one tile, frame-normalised.
+
+        With the `roi` follower and `hold_still`, a tile whose thumbnail has not changed since its last
+        detection (`poseact.followers.changed`) gives that detection's poses again without running the
+        detector: the same pixels give the same people, and nobody can have come into a tile that did not
+        change. Only the tiles where something moves are searched again.
+        """
+        height, width = rgb.shape[:2]
+        still = self.config.hold_still and self.config.follower == "roi"
+        thumb = thumbnail(rgb, region) if still else None
+        cached = self._tile_cache.get(region)
+        if thumb is not None and cached is not None and not changed(thumb, cached[0]):
+            self.tiles_reused += 1
+            return cached[1]
+        x0, y0, x1, y1 = region
+        part = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=part))
+        found = [to_frame(_as_array(person), region, width, height) for person in result.pose_landmarks]
+        if thumb is not None:
+            self._tile_cache[region] = (thumb, found)
+        self.tiles_searched += 1
+        return found
 
     def process(self, rgb: np.ndarray, timestamp_ms: float) -> list[Observation] | None:
         """Everyone found in one frame; frames must come in increasing time order.
@@ -493,8 +518,9 @@ class PeoplePoser:
         for b, (box, body, points) in enumerate(found):
             if b in matched or len(self._tracks) >= c.max_people:
                 continue
-            if any(_same_person(box, t.box, c.match_similarity) or _contained(box, t.body) > 0.6 for t in self._tracks):
-                continue  # a second view of someone already tracked (another tile, a part of them, their torso)
+            if any(_same_person(box, t.box, c.match_similarity) or _contained(box, t.body) > 0.6
+                   or (t.points is not None and on_hand(box, t.points, width, height)) for t in self._tracks):
+                continue  # a second view of someone already tracked (another tile, a part of them, their torso, a hand)
             crop = crop_box(box, c.crop_margin, width, height)
             follower = self._follower()
             follower.start(rgb, points, crop)
@@ -532,6 +558,32 @@ class PeoplePoser:
             else:
                 keep.append(track)
         self._tracks = keep
+
+
+HAND_REACH = 0.6  # fingertips lie up to about half a shoulder width beyond the wrist
+HAND_SIZE = 0.5  # a hand is about half a shoulder width long; a person's upper body is far larger
+
+
+def on_hand(box: np.ndarray, points: np.ndarray, width: int, height: int) -> bool:
+    """Whether a new "person" box is a phantom on a tracked person's hand: smaller than `HAND_SIZE` of their
+    shoulder width, centred within `HAND_REACH` shoulder widths of one of their visible hand landmarks
+    (wrist, fingers: 15-22).
+
+    Seen on the demo lecture's raised hands: the detector took the open palm above a student's head for a
+    small face and kept a 7-20 px "person" on it for up to 50 s, outside the student's own landmark box
+    (which ends at the wrist). A real person behind a raised hand shows shoulders and a face, a box
+    larger than a hand of the student in front.
+    """
+    scale = np.array([width, height], np.float32)
+    shoulders = float(np.linalg.norm((points[11, :2] - points[12, :2]) * scale))
+    hands = points[15:23]
+    hands = hands[hands[:, 3] >= _VISIBLE, :2] * scale
+    if shoulders <= 0 or not len(hands):
+        return False
+    size = float(np.hypot(box[2] - box[0], box[3] - box[1]))
+    centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], np.float32)
+    near = float(np.min(np.linalg.norm(hands - centre, axis=1)))
+    return size < HAND_SIZE * shoulders and near < HAND_REACH * shoulders
 
 
 def torso_box(points: np.ndarray, width: int, height: int) -> np.ndarray:

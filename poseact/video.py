@@ -139,20 +139,33 @@ class Chunk:
     read_end_s: float
 
 
-def plan_chunks(duration_s: float, chunk_s: float, overlap_s: float) -> list[Chunk]:
+def plan_chunks(duration_s: float, chunk_s: float, overlap_s: float, workers: int = 1) -> list[Chunk]:
     """Cut `[0, duration_s)` into chunks of `chunk_s` that each read `overlap_s` further.
+
+    With `workers` > 1, the chunks are balanced instead: as many as `chunk_s` asks for, rounded up to a
+    multiple of `workers`, all of one length, so every worker gets the same work and none idles through
+    the last chunk (a 180 s video in 60 s chunks on 2 workers: 4 chunks of 45 s, not 60 + 60 + 60, where
+    one worker ran two and the other one). Never so many that a chunk is shorter than twice the overlap
+    (each chunk poses its overlap again): short videos get fewer chunks.
 
     Args:
         duration_s: Length of the video (from its header; the last chunk reads to the end anyway).
-        chunk_s: Owned length of each chunk, > 0.
+        chunk_s: Owned length of each chunk, > 0 (the longest a chunk may be when balancing).
         overlap_s: How far each chunk reads past its owned span, >= 0.
+        workers: Worker processes the chunks will share.
 
     Returns:
         At least one chunk; the last one owns everything to the end of the video (its `end_s` is inf).
     """
     if chunk_s <= 0 or overlap_s < 0:
         raise ValueError(f"chunk_s must be > 0 and overlap_s >= 0, got {chunk_s} and {overlap_s}")
-    count = max(1, math.ceil(max(duration_s, 0.0) / chunk_s - 1e-9))
+    duration_s = max(duration_s, 0.0)
+    count = max(1, math.ceil(duration_s / chunk_s - 1e-9))
+    if workers > 1 and duration_s > 0:
+        count = math.ceil(count / workers) * workers
+        while count > 1 and duration_s / count < 2 * overlap_s:
+            count -= 1
+        chunk_s = duration_s / count
     chunks = []
     for index in range(count):
         start = index * chunk_s

@@ -123,3 +123,13 @@ def test_fill_skipped_interpolates_between_posed_frames_where_the_person_was_fou
     assert detected.tolist() == [1, 1, 1, 0, 0, 0, 0, 1, 0]  # no guess next to a miss, nor after the end
     assert np.allclose(landmarks[1], 1.0) and np.allclose(boxes[1], 10.0)
     assert not landmarks[3].any() and not landmarks[8].any()
+
+
+def test_plan_chunks_balanced_over_workers():
+    """180 s in 60 s chunks on 2 workers: 4 equal chunks (2 each), not 3 (one worker idle for a third)."""
+    chunks = plan_chunks(180.0, 60.0, 4.2, workers=2)
+    assert [(c.start_s, c.end_s) for c in chunks] == [(0.0, 45.0), (45.0, 90.0), (90.0, 135.0), (135.0, math.inf)]
+    assert chunks[0].read_end_s == pytest.approx(49.2)
+    assert len(plan_chunks(240.0, 60.0, 4.2, workers=2)) == 4  # already a multiple: unchanged
+    assert len(plan_chunks(20.0, 60.0, 2.0, workers=2)) == 2  # a short video still keeps both busy
+    assert len(plan_chunks(6.0, 60.0, 4.2, workers=2)) == 1  # ... unless a chunk would be mostly overlap

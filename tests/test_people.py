@@ -85,3 +85,19 @@ def test_phantom_on_a_torso_is_dropped_even_with_the_higher_score():
     other, other_body = np.array([610, 528, 735, 634.0]), np.array([601, 528, 735, 720.0])
     kept = people.merge_detections([phantom, real, other], [0.9, 0.8, 0.7], bodies=[phantom_body, real_body, other_body])
     assert kept == [1, 2]
+
+
+def test_a_small_box_at_someones_raised_hand_is_no_new_person():
+    from poseact.people import on_hand
+
+    points = np.zeros((33, 5), np.float32)
+    points[11, :2], points[12, :2] = (0.6, 0.5), (0.4, 0.5)  # shoulders 0.2 wide (20 px on 100 x 100)
+    points[16, :2], points[16, 3] = (0.3, 0.1), 0.9  # a wrist raised above the head
+    palm = np.array([27, 2, 33, 8], np.float32)  # a 6 px "face" just above the wrist
+    person_behind = np.array([20, 0, 45, 30], np.float32)  # face and shoulders: larger than a hand
+    far_small = np.array([80, 80, 86, 86], np.float32)  # small, but nowhere near a hand
+    assert on_hand(palm, points, 100, 100)
+    assert not on_hand(person_behind, points, 100, 100)
+    assert not on_hand(far_small, points, 100, 100)
+    points[16, 3] = 0.1  # the wrist not seen: no vote
+    assert not on_hand(palm, points, 100, 100)

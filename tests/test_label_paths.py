@@ -1,0 +1,54 @@
+"""The default (fast) labelling path against `--exact`: the options each gives, and the labels on a lecture."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines import label, label_models
+
+
+def _options(*extra: str) -> label.LabelOptions:
+    args = label.build_parser().parse_args(["--input", "x.mp4", "--model", "rules", "--output", "o", *extra])
+    return label._options(args, label_models.read_card("rules"))
+
+
+def test_exact_is_todays_path_and_the_default_is_the_fast_one():
+    exact = _options("--exact").people
+    assert (exact.follower, exact.pose_every) == ("tasks", 1)
+    fast = _options().people
+    assert (fast.follower, fast.pose_every) == (label.FAST_FOLLOWER, label.FAST_POSE_EVERY)
+    args = label.build_parser().parse_args(["--input", "x", "--model", "rules", "--output", "o", "--exact"])
+    assert label._pose_model_spec(args) == "full"
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--exact", "--follower", "roi"], "drop --follower"),
+    (["--exact", "--pose-every", "2"], "drop --pose-every"),
+    (["--exact", "--pose-model", "lite"], "drop --pose-model"),
+])
+def test_exact_refuses_fast_path_flags(flags, message):
+    args = label.build_parser().parse_args(["--input", "x", "--model", "rules", "--output", "o", *flags])
+    with pytest.raises(ValueError, match=message):
+        label._options(args, label_models.read_card("rules"))
+        label._pose_model_spec(args)
+
+
+@pytest.mark.slow
+def test_default_path_labels_a_lecture_as_exact_does(tmp_path):
+    """A 12 s demo lecture of two students: the default path finds the same persons as `--exact` and gives
+    the same label in at least 90% of the person-seconds (`poseact bench label` measures it at length)."""
+    import pyarrow.parquet as pq
+
+    from poseact.path_agreement import per_second_agreement
+    from tests.label_support import make_lecture
+
+    video = make_lecture(str(tmp_path / "lecture.mp4"), seconds=12.0, students=2, seed=3)
+    tables = {}
+    for name, extra in (("exact", ["--exact"]), ("default", [])):
+        out = str(tmp_path / name)
+        summary = label.run(["--input", video, "--model", "rules", "--output", out, "--no-progress", *extra])
+        assert summary["videos_labelled"] == 1, summary
+        tables[name] = [pq.read_table(f"{out}/{t}.parquet").to_pylist() for t in ("segments", "tracks")]
+    result = per_second_agreement(*tables["exact"], *tables["default"], 12.0)
+    assert result["persons_reference"] == result["persons"] == result["paired"] == 2, result
+    assert result["agreement"] >= 0.9, result
