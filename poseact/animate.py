@@ -33,6 +33,11 @@ LISTENING = "listening"
 (students listen); the demo lecture's script uses it between actions."""
 BLEND_S = 0.5  # seconds over which one scripted action blends into the next (lecture)
 DESK_Y = (0.55, 0.75)  # the desk's back edge below the shoulder line, shoulder widths
+# How far a fully nodded face moves down against the ears, shoulder widths (`Actor._nodded_head`). The eyes lie
+# about 9 cm in front of the axis through the ears, so a 30-45 degree nod lowers them by 4.5-6.4 cm against the
+# ears, 0.12-0.17 of a 37 cm shoulder width. MediaPipe moves its ear points part of the way with the face (on
+# demo clips its eye-over-ear height fell by 0.02-0.06 sw at 0.12), and at 0.18 it lost the person in some frames.
+NOD = 0.12
 
 
 def smoothstep(x: float) -> float:
@@ -261,9 +266,40 @@ class Actor:
         """Person units to canvas pixels."""
         return self.origin + (p + sway) * self.sw
 
+    def _nodded_head(self, pitch: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The scaled photo and head alpha with the face turned down by `pitch` (0-1), and the alpha's bbox.
+
+        A head nods about the axis through the ears: the face, in front of that axis, moves down, the ears
+        and the sides of the head stay, and more of the crown shows. Seen from the front this is a vertical
+        shift that is largest at the face's front and fades to 0 at the head's outline: `NOD * pitch` shoulder
+        widths times the depth of an ellipsoid over the head (1 at its centre, 0 at its rim).
+        """
+        shift = pitch * NOD * self.sw
+        if shift < 0.5:
+            return self.rgb, self.head, self.head_bbox
+        x0, y0, x1, y1 = (int(v) for v in self.head_bbox)
+        y1 = min(self.head.shape[0], y1 + math.ceil(shift) + 1)  # the chin moves down past the old outline
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        map_y = (ys - shift * self._head_depth(xs, ys)).astype(np.float32)
+        rgb, alpha = self.rgb.copy(), self.head.copy()
+        rgb[y0:y1, x0:x1] = cv2.remap(self.rgb, xs, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        alpha[y0:y1, x0:x1] = cv2.remap(self.head, xs, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        return rgb, alpha, np.array([x0, y0, x1, y1], np.float64)
+
+    def _head_depth(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """How far in front of the ears' axis points of the scaled photo lie: 1 at the face's centre (between
+        the eyes, half way down the head), 0 on the head's bounding box (an ellipsoid, its left and right halves
+        stretched to each side of the face)."""
+        x0, y0, x1, y1 = self.head_bbox
+        centre_x = self.cut.eyes.mean(axis=0)[0] * self.scale
+        dx = np.asarray(xs) - centre_x
+        u = dx / np.where(dx < 0, centre_x - x0, x1 - centre_x)
+        v = (np.asarray(ys) - 0.5 * (y0 + y1)) / (0.5 * (y1 - y0))
+        return np.sqrt(np.clip(1.0 - u ** 2 - v ** 2, 0.0, 1.0))
+
     def _layer(self, canvas: np.ndarray, alpha: np.ndarray, bbox: np.ndarray, linear: np.ndarray,
-               offset: np.ndarray) -> None:
-        """Warp the scaled photo under `alpha` (its non-zero part is `bbox`) onto the canvas and blend it."""
+               offset: np.ndarray, photo: np.ndarray | None = None) -> None:
+        """Warp the scaled photo (or `photo`) under `alpha` (non-zero in `bbox`) onto the canvas and blend it."""
         corners = np.array([[bbox[0], bbox[1]], [bbox[2], bbox[1]], [bbox[0], bbox[3]], [bbox[2], bbox[3]]])
         placed = corners @ linear.T + offset
         x0, y0, x1, y1 = self.box
@@ -274,7 +310,7 @@ class Actor:
         # Only the layer's own bounding box is warped and blended: most of an actor's box is empty.
         matrix = np.hstack([linear, (offset - np.array(box[:2]))[:, None]]).astype(np.float32)
         size = (box[2] - box[0], box[3] - box[1])
-        rgb = cv2.warpAffine(self.rgb, matrix, size, flags=cv2.INTER_LINEAR)
+        rgb = cv2.warpAffine(self.rgb if photo is None else photo, matrix, size, flags=cv2.INTER_LINEAR)
         limbs.blend(canvas, rgb, cv2.warpAffine(alpha, matrix, size, flags=cv2.INTER_LINEAR), box)
 
     def render(self, canvas: np.ndarray, pose: Pose, front: Callable[[np.ndarray], None] | None) -> dict[str, np.ndarray]:
@@ -291,7 +327,8 @@ class Actor:
         neck = self.cut.neck_y * self.scale
         drop = pose.pitch * self.style.drop * self.sw
         head_offset = shift + np.array([0.0, (1 - fy) * neck + drop])
-        self._layer(canvas, self.head, self.head_bbox, np.diag([1.0, fy]), head_offset)
+        rgb, alpha, bbox = self._nodded_head(pose.pitch)
+        self._layer(canvas, alpha, bbox, np.diag([1.0, fy]), head_offset, rgb)
         if front is not None:
             front(canvas)
         if pose.book is not None:
@@ -312,7 +349,9 @@ class Actor:
             thumb = _thumb(arm.angle, side)
             limbs.paste_hand(canvas, self.hands[arm.hand], self.hand_len, wrist, arm.angle, thumb)
             elbows[side], wrists[side] = elbow, wrist
-        eyes = self.cut.eyes * self.scale * np.array([1.0, fy]) + head_offset
+        eyes = self.cut.eyes * self.scale
+        eyes = (eyes + np.array([0.0, 1.0]) * pose.pitch * NOD * self.sw * self._head_depth(*eyes.T)[:, None])
+        eyes = eyes * np.array([1.0, fy]) + head_offset
         return {"shoulders": shoulders, "elbows": elbows, "wrists": wrists, "eyes": eyes}
 
 

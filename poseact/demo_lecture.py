@@ -23,8 +23,13 @@ LECTURE_SIZE: tuple[int, int] = (1280, 720)
 RAISE_S = (3.5, 5.0)  # hand raise segment lengths
 # Per row: shoulder width (fraction of the frame width) and the span its students are spread over. The
 # back row sits between the front row's students, so heads in front never hide the hands behind.
-_ROWS = ((0.1, (0.3, 0.7)), (0.115, (0.12, 0.88)))
+_ROWS = ((0.1, (0.3, 0.7)), (0.115, (0.06, 0.94)))
 _RAISE_ROOM = 2.15  # shoulder widths above the shoulder line that a raised hand needs
+# Shoulder widths below the desk's back edge that a front-row student's hands need in the frame: resting or
+# writing wrists lie up to 0.24 below it and a hand reaches 0.46 beyond the wrist (`puppet.HAND`). With 0.45,
+# the hands of the front row were cut by the frame's bottom edge and MediaPipe gave their wrists a visibility
+# under 0.5 (no vote): their writing read as reading.
+_HANDS_ROOM = 0.8
 
 
 def make_script(rng: np.random.Generator, seconds: float, segment_s: tuple[float, float] = (4.0, 8.0)) -> list[tuple[float, float, str]]:
@@ -95,7 +100,8 @@ def _student(index: int, students: int, size: tuple[int, int], rng: np.random.Ge
     if row == 0:
         line = _RAISE_ROOM * sw + 4
     else:
-        line = height - (style.desk_y + 0.45) * sw
+        # The front row's hands must be in view: what a student writes or holds is the ground truth.
+        line = height - (style.desk_y + _HANDS_ROOM) * sw
     origin = np.array([(x + rng.uniform(-0.02, 0.02)) * width, line])
     # Alternate people along and across rows, and mirror the front row: four students, four looks.
     person = demo.PEOPLE[(col + row) % len(demo.PEOPLE)]

@@ -3,7 +3,8 @@
 A photo of a person becomes four layers (see `Cutout`):
 - the body: the person's silhouette with the arms and the head cut away;
 - the head: the silhouette above the neck, which turns down by moving towards the shoulder line and
-  foreshortening (what a head pitched down looks like from the front);
+  foreshortening (the neck bends), and by nodding: the face moves down against the ears and the crown
+  (`animate.Actor`), which is what a head pitched down looks like from the front;
 - the arms: upper arm and forearm pasted back as strips of the photo's own sleeve, each with a rigid
   transform (rotation, translation and a length) from shoulder to elbow to wrist;
 - the hands: skin cut from the photo's own cheek into a hand outline (an open hand, or a fist holding
