@@ -29,6 +29,7 @@ import numpy as np
 from poseact import pose_model, storage
 
 _CARD_FPS = 15.0
+_VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")
 
 
 def make_inputs(work: str, seconds: float, video_fps: float, model_dir: str | None) -> tuple[str, str]:
@@ -104,13 +105,17 @@ def landmark_deviation(reference, other) -> float | None:
     return float(np.mean(devs)) if devs else None
 
 
-def label_runs(inputs: str, model_dir: str, out: str, workers: int, chunk_seconds: float) -> dict[str, dict]:
-    """Label `inputs` with the default options and with `--exact`; each run's summary and tables."""
+def label_runs(inputs: str, model_dir: str, out: str, workers: int, chunk_seconds: float,
+               candidate: list[str]) -> dict[str, dict]:
+    """Label `inputs` with the `candidate` flags and with `--exact`; each run's summary and tables."""
+    import shutil  # noqa: PLC0415
+
     from pipelines import label  # noqa: PLC0415
 
     runs = {}
-    for name, extra in (("default", []), ("exact", ["--exact"])):
+    for name, extra in (("default", candidate), ("exact", ["--exact"])):
         folder = os.path.join(out, name)
+        shutil.rmtree(folder, ignore_errors=True)  # the run's tables gather every lecture in the folder
         summary = label.run(["--input", inputs, "--model", model_dir, "--output", folder, "--force",
                              "--chunk-seconds", str(chunk_seconds), "--no-progress", *extra,
                              f"--direct_num_workers={workers}",
@@ -154,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="DirectRunner worker processes")
     parser.add_argument("--chunk-seconds", type=float, default=60.0, help="seconds per parallel chunk")
     parser.add_argument("--bare-seconds", type=float, default=20.0, help="video seconds for the bare loops")
-    parser.add_argument("--clips", default=os.path.join("..", "shared", "data", "clips", "**", "*.mp4"),
+    parser.add_argument("--candidate", default="",
+                        help="label flags of the path measured against --exact (default: none, i.e. the default "
+                             "options), e.g. '--follower roi --hold-still'")
+    parser.add_argument("--clips", default=os.path.join("..", "shared", "data", "clips", "**", "*.*"),
                         help="real clips to compare default and --exact on too (a glob; skipped when none match)")
     parser.add_argument("--work", default=os.path.join(os.path.expanduser("~"), ".cache", "poseact", "bench"),
                         help="folder for the generated lecture, model and outputs")
@@ -170,23 +178,27 @@ def main(argv: list[str] | None = None) -> int:
     video = args.input or video
     fps = _CARD_FPS if model_dir == "rules" else float(json.loads(storage.read_bytes(
         os.path.join(model_dir, "model_card.json")))["fps"])
-    exact_people = PeopleConfig(follower="tasks")
-    fast_people = PeopleConfig(follower=label.FAST_FOLLOWER, pose_every=label.FAST_POSE_EVERY)
-    a_exact, pose_exact = bare_loop(video, args.bare_seconds, fps, str(pose_model.resolve("full").path), exact_people)
-    a_fast, pose_fast = bare_loop(video, args.bare_seconds, fps, str(pose_model.resolve(label.FAST_POSE_MODEL).path),
-                                  fast_people)
+    candidate = args.candidate.split()
+    chosen = label.build_parser().parse_args(["--input", video, "--model", "rules", "--output", "-", *candidate])
+    fast_people = label._options(chosen, {"fps": fps, "max_frames": 15}).people
+    a_exact, pose_exact = bare_loop(video, args.bare_seconds, fps, str(pose_model.resolve("full").path),
+                                    PeopleConfig(follower="tasks"))
+    fast_model = str(pose_model.resolve(label._pose_model_spec(chosen)).path)
+    a_fast, pose_fast = bare_loop(video, args.bare_seconds, fps, fast_model, fast_people)
     out = os.path.join(args.work, "out")
-    runs = label_runs(video, model_dir, os.path.join(out, "lecture"), args.workers, args.chunk_seconds)
-    clips = sorted(glob.glob(args.clips, recursive=True))
+    runs = label_runs(video, model_dir, os.path.join(out, "lecture"), args.workers, args.chunk_seconds, candidate)
+    clips = sorted(c for c in glob.glob(args.clips, recursive=True) if c.lower().endswith(_VIDEO_SUFFIXES))
     clip_runs = None
     if clips:
         listing = os.path.join(out, "clips.txt")
         os.makedirs(out, exist_ok=True)
         with open(listing, "w") as handle:
             handle.write("\n".join(os.path.abspath(c) for c in clips) + "\n")
-        clip_runs = label_runs(listing, model_dir, os.path.join(out, "clips"), args.workers, args.chunk_seconds)
+        clip_runs = label_runs(listing, model_dir, os.path.join(out, "clips"), args.workers, args.chunk_seconds,
+                               candidate)
     figures = {
         "video": video, "model": model_dir, "cpu_count": os.cpu_count(), "workers": args.workers,
+        "candidate": args.candidate or "(the default options)",
         "bare_exact": _rounded(a_exact), "bare_default": _rounded(a_fast),
         "landmark_deviation_sw": _rounded(landmark_deviation(pose_exact, pose_fast)),
         "default": runs["default"]["summary"]["run"], "exact": runs["exact"]["summary"]["run"],
@@ -208,7 +220,8 @@ def _rounded(value: Any) -> Any:
 
 
 def _print(figures: dict[str, Any], args: argparse.Namespace) -> None:
-    print(f"video: {figures['video']}, model {figures['model']}, {figures['cpu_count']} CPUs, {args.workers} workers")
+    print(f"video: {figures['video']}, model {figures['model']}, {figures['cpu_count']} CPUs, {args.workers} workers; "
+          f"'default' below: {figures['candidate']}")
     for name in ("exact", "default"):
         bare = figures[f"bare_{name}"]
         ms = ", ".join(f"{k} {v:.1f}" for k, v in bare["ms_per_person_frame"].items())

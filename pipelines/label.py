@@ -48,11 +48,14 @@ from poseact.video import VideoInfo, VideoLimits, plan_chunks, probe
 
 _LOG = logging.getLogger(__name__)
 WINDOWS_PER_BATCH = 64  # windows per model call
-# The fast path, the default (`--exact` is every sampled frame with the full model). README, "Speed":
-# measured against --exact on the bench lecture and the real clips before it became the default.
+# The default path. A faster path becomes the default only once `poseact bench label` measures its
+# per-second labels agreeing with `--exact` (every sampled frame, full model, MediaPipe's landmarker per
+# person) on the bench lecture and the real clips (issue 11: at least 0.95). None does yet (README, "Speed":
+# `--follower roi` 0.74-0.76, `--hold-still` 0.83, where --exact against itself with other chunks gave 0.93),
+# so the defaults are the exact path's and the fast options are opt-in.
 FAST_POSE_MODEL = "full"
 FAST_POSE_EVERY = 1
-FAST_FOLLOWER = "roi"
+FAST_FOLLOWER = "tasks"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -401,6 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--follower", choices=("roi", "tasks"), default=None,
                         help="what poses each person: roi (our landmark runner on a crop that follows the person) "
                              f"or tasks (a MediaPipe landmarker per person) (default: {FAST_FOLLOWER}; --exact: tasks)")
+    parser.add_argument("--hold-still", action="store_true",
+                        help="reuse a person's last pose while their crop has not changed, and a detection tile's "
+                             "people while the tile has not (faster; not with --exact)")
     parser.add_argument("--exact", action="store_true",
                         help="the reference path: every sampled frame posed with the full model by MediaPipe's landmarker")
     parser.add_argument("--chunk-seconds", type=float, default=60.0, help="video seconds per parallel chunk")
@@ -444,6 +450,12 @@ def _follower(args: argparse.Namespace) -> str:
     return "tasks" if args.exact else (args.follower or FAST_FOLLOWER)
 
 
+def _hold_still(args: argparse.Namespace) -> bool:
+    if args.exact and args.hold_still:
+        raise ValueError("--exact poses every person in every frame: drop --hold-still")
+    return bool(args.hold_still)
+
+
 def _pose_model_spec(args: argparse.Namespace) -> str:
     if args.exact and args.pose_model not in (None, "full"):
         raise ValueError("--exact uses the full pose model: drop --pose-model")
@@ -468,7 +480,8 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
         chunk_s=args.chunk_seconds,
         people=PeopleConfig(grid=grid, min_head_px=args.min_head, detect_every_s=args.detect_every,
                             max_people=args.max_people,
-                            pose_every=_pose_every(args), follower=_follower(args)),
+                            pose_every=_pose_every(args), follower=_follower(args),
+                            hold_still=_hold_still(args)),
         windows=lecture.WindowConfig(fps=float(fps), max_frames=int(card["max_frames"]),
                                      stride_s=args.stride if args.stride is not None else float(card.get("stride_s", 1.0)),
                                      min_detected=args.min_detected),

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from poseact.landmark_runner import LandmarkModel, PoseTracker, Roi, roi_from_body
+from poseact.pose_detector import PoseDetector
 
 
 def masked_crop(rgb: np.ndarray, crop: tuple[int, int, int, int], hidden: list[np.ndarray]) -> np.ndarray:
@@ -40,6 +41,40 @@ def to_frame(points: np.ndarray, region: tuple[int, int, int, int], width: int, 
     return out
 
 
+class StillHold:
+    """Remembers a person's last pose with a thumbnail of their crop, and gives it back while the crop has
+    not changed (`changed`), for at most `MAX_HOLD_S`.
+
+    Args:
+        enabled: False never holds (every frame is posed).
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._last: tuple[np.ndarray, tuple[int, int, int, int], float, np.ndarray] | None = None
+        self._thumb: np.ndarray | None = None
+        self.held = 0  # frames answered with the last pose
+
+    def get(self, rgb: np.ndarray, ts_ms: float, crop: tuple[int, int, int, int]) -> np.ndarray | None:
+        """The held pose when this frame's crop is still, else None (then pose it and call `put`)."""
+        self._thumb = thumbnail(rgb, crop) if self.enabled else None
+        if self._thumb is None or self._last is None:
+            return None
+        last_thumb, last_crop, last_ms, last_out = self._last
+        if last_crop != tuple(crop) or ts_ms - last_ms > 1000 * MAX_HOLD_S or changed(self._thumb, last_thumb):
+            return None
+        self.held += 1
+        return last_out.copy()
+
+    def put(self, ts_ms: float, crop: tuple[int, int, int, int], pose: np.ndarray | None) -> None:
+        """Remember the pose just found in this frame (None forgets: nothing to hold)."""
+        self._last = None if pose is None or self._thumb is None else (self._thumb, tuple(crop), float(ts_ms), pose.copy())
+
+    def forget(self) -> None:
+        """Nothing to hold (a new or restarted track)."""
+        self._last = None
+
+
 class TasksFollower:
     """A MediaPipe VIDEO-mode landmarker (num_poses 1) on the track's crop.
 
@@ -47,10 +82,15 @@ class TasksFollower:
         make: Makes a fresh VIDEO-mode landmarker.
     """
 
-    def __init__(self, make: Callable[[], object]) -> None:
+    def __init__(self, make: Callable[[], object], hold_still: bool = False) -> None:
         self._make = make
         self._landmarker = make()
-        self.held = 0  # never holds a pose: it runs on every frame
+        self._hold = StillHold(hold_still)
+
+    @property
+    def held(self) -> int:
+        """Frames answered with the last pose (crop unchanged)."""
+        return self._hold.held
 
     @property
     def lost(self) -> bool:
@@ -69,17 +109,22 @@ class TasksFollower:
         """Landmarks of the person in this frame, or None."""
         import mediapipe as mp  # noqa: PLC0415
 
+        held = self._hold.get(rgb, ts_ms, crop)
+        if held is not None:
+            return held
         height, width = rgb.shape[:2]
         part = masked_crop(rgb, crop, hidden)
         result = self._landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=part), ts_ms)
-        if not result.pose_landmarks:
-            return None
-        points = np.array([[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0]
-                           for p in result.pose_landmarks[0]], np.float32)
-        return to_frame(points, crop, width, height)
+        points = None
+        if result.pose_landmarks:
+            points = to_frame(np.array([[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0]
+                                        for p in result.pose_landmarks[0]], np.float32), crop, width, height)
+        self._hold.put(ts_ms, crop, points)
+        return points
 
     def reset(self) -> None:
         """Forget the person (the landmarker jumped to someone else): a fresh landmarker."""
+        self._hold.forget()
         self._landmarker.close()
         self._landmarker = self._make()
 
@@ -128,11 +173,15 @@ class RoiFollower:
     """
 
     def __init__(self, model: LandmarkModel, reference_fps: float, min_presence: float = 0.5,
-                 hold_still: bool = True) -> None:
+                 hold_still: bool = True, detector: PoseDetector | None = None) -> None:
         self._tracker = PoseTracker(model, reference_fps, min_presence)
-        self.hold_still = hold_still
-        self._last: tuple[np.ndarray, tuple[int, int, int, int], float, np.ndarray] | None = None
-        self.held = 0  # frames answered with the last pose
+        self._detector = detector
+        self._hold = StillHold(hold_still)
+
+    @property
+    def held(self) -> int:
+        """Frames answered with the last pose (crop unchanged)."""
+        return self._hold.held
 
     @property
     def lost(self) -> bool:
@@ -149,37 +198,38 @@ class RoiFollower:
         return tuple(float(v) for v in crop)
 
     def start(self, rgb: np.ndarray, points: np.ndarray, crop: tuple[int, int, int, int]) -> None:
-        """Start following from a detection's landmarks (33, 5), normalised to the frame, inside `crop`."""
+        """Start following a person inside `crop`, as MediaPipe's landmarker given that crop would: from its
+        detector's best detection there (`poseact.pose_detector`); without a detector or a detection,
+        from the detection pass's landmarks (33, 5, frame-normalised) `points`."""
         height, width = rgb.shape[:2]
-        self._last = None
-        self._tracker.start(rgb, roi_from_body(points, width, height), crop)
+        self._hold.forget()
+        found = self._detector.detect(rgb, crop) if self._detector is not None else []
+        if found:
+            self._tracker.begin(max(found, key=lambda d: d.score).roi())
+        else:
+            self._tracker.start(rgb, roi_from_body(points, width, height), crop)
 
     def step(self, rgb: np.ndarray, ts_ms: int, crop: tuple[int, int, int, int],
              hidden: list[np.ndarray]) -> np.ndarray | None:
         """Landmarks of the person in this frame, or None (lost: `lost` is then True)."""
         height, width = rgb.shape[:2]
-        thumb = thumbnail(rgb, crop) if self.hold_still else None
-        if thumb is not None and self._last is not None and not self.lost:
-            last_thumb, last_crop, last_ms, last_out = self._last
-            if last_crop == crop and ts_ms - last_ms <= 1000 * MAX_HOLD_S and not changed(thumb, last_thumb):
-                self.held += 1
-                return last_out.copy()
+        held = self._hold.get(rgb, ts_ms, crop) if not self.lost else None
+        if held is not None:
+            return held
         points = self._tracker.step(rgb, float(ts_ms), hidden, crop)
-        if points is None:
-            self._last = None
-            return None
-        out = points.astype(np.float32)
-        out[:, 0] /= width
-        out[:, 1] /= height
-        out[:, 2] /= width
-        if thumb is not None:
-            self._last = (thumb, tuple(crop), float(ts_ms), out.copy())
+        out = None
+        if points is not None:
+            out = points.astype(np.float32)
+            out[:, 0] /= width
+            out[:, 1] /= height
+            out[:, 2] /= width
+        self._hold.put(ts_ms, crop, out)
         return out
 
     def reset(self) -> None:
         """Forget the person (the crop jumped to someone else); the next detection pass restarts it."""
         self._tracker.roi = None
-        self._last = None
+        self._hold.forget()
 
     def close(self) -> None:
         """Nothing to release: the model belongs to the chunk."""

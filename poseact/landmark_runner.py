@@ -273,6 +273,11 @@ class PoseTracker:
         self._visibility: np.ndarray | None = None
         self._visibility_ms: float | None = None
 
+    def begin(self, roi: Roi) -> None:
+        """Begin (or restart) tracking at a detector's ROI, as MediaPipe does: the next `step` poses there."""
+        self._reset_filters()
+        self.roi = roi
+
     def start(self, rgb: np.ndarray, roi: Roi, clip: tuple[int, int, int, int] | None = None) -> None:
         """Begin (or restart) tracking from a detector's ROI; one model run refines it to the pose's own ROI."""
         self._reset_filters()

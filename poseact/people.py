@@ -73,7 +73,7 @@ class PeopleConfig:
         follower: What poses each tracked person (`poseact.followers`): "roi", our own landmark runner on
             a crop that follows the person's landmarks, or "tasks", a MediaPipe VIDEO-mode landmarker per
             person on a fixed crop (the `--exact` path).
-        hold_still: With the "roi" follower: reuse a person's last pose while their crop has not changed
+        hold_still: Reuse a person's last pose while their crop has not changed
             (`poseact.followers.CHANGE_LEVEL`) instead of running the model, and a detection tile's people
             while the tile has not changed.
     """
@@ -96,7 +96,7 @@ class PeopleConfig:
     min_tracking_confidence: float = 0.5
     pose_every: int = 1
     follower: str = "tasks"
-    hold_still: bool = True
+    hold_still: bool = False
 
     def __post_init__(self) -> None:
         if self.pose_every < 1:
@@ -320,7 +320,8 @@ class PeoplePoser:
         self._buffer = model_buffer
         self.config = config
         self.fps = fps
-        self._landmark_model = None  # the `roi` followers' shared model, made on first use
+        self._landmark_model = None  # the `roi` followers' shared landmark model and detector, made on first use
+        self._pose_detector = None
         self._tracks: list[_Track] = []
         self._ended: dict[int, tuple[np.ndarray, float]] = {}  # id -> (last box, time it was last seen)
         self._next_id = 0
@@ -369,13 +370,19 @@ class PeoplePoser:
 
     def _follower(self) -> TasksFollower | RoiFollower:
         if self.config.follower == "tasks":
-            return TasksFollower(lambda: self._make(video=True))
+            return TasksFollower(lambda: self._make(video=True), self.config.hold_still)
         if self._landmark_model is None:
-            from poseact.landmark_runner import LandmarkModel, landmark_model_bytes  # noqa: PLC0415
+            import io  # noqa: PLC0415
+            import zipfile  # noqa: PLC0415
 
-            self._landmark_model = LandmarkModel(landmark_model_bytes(self._buffer))
+            from poseact.landmark_runner import LandmarkModel  # noqa: PLC0415
+            from poseact.pose_detector import PoseDetector  # noqa: PLC0415
+
+            with zipfile.ZipFile(io.BytesIO(self._buffer)) as bundle:
+                self._landmark_model = LandmarkModel(bundle.read("pose_landmarks_detector.tflite"))
+                self._pose_detector = PoseDetector(bundle.read("pose_detector.tflite"))
         return RoiFollower(self._landmark_model, self.fps, self.config.min_tracking_confidence,
-                           self.config.hold_still)
+                           self.config.hold_still, self._pose_detector)
 
     def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
         """Person boxes (pixels) found on the whole frame and its tiles, duplicates merged, in a fixed order
@@ -407,14 +414,13 @@ class PeoplePoser:
     def _tile_poses(self, rgb: np.ndarray, region: tuple[int, int, int, int], mp) -> list[np.ndarray]:
         """The poses the detection landmarker finds in one tile, frame-normalised.
 
-        With the `roi` follower and `hold_still`, a tile whose thumbnail has not changed since its last
+        With `hold_still`, a tile whose thumbnail has not changed since its last
         detection (`poseact.followers.changed`) gives that detection's poses again without running the
         detector: the same pixels give the same people, and nobody can have come into a tile that did not
         change. Only the tiles where something moves are searched again.
         """
         height, width = rgb.shape[:2]
-        still = self.config.hold_still and self.config.follower == "roi"
-        thumb = thumbnail(rgb, region) if still else None
+        thumb = thumbnail(rgb, region) if self.config.hold_still else None
         cached = self._tile_cache.get(region)
         if thumb is not None and cached is not None and not changed(thumb, cached[0]):
             self.tiles_reused += 1
