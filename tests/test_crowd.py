@@ -79,3 +79,39 @@ def test_torso_box_holds_the_hands_in_front_not_the_face_behind():
     face_behind = np.array([45, 30, 55, 45])  # a student behind: above the shoulders
     inside = lambda b: (min(b[2], box[2]) - max(b[0], box[0])) * (min(b[3], box[3]) - max(b[1], box[1])) > 0  # noqa: E731
     assert inside(hands) and not inside(face_behind)
+
+
+@pytest.mark.slow
+def test_ids_survive_chunk_boundaries(model_buffer, tmp_path):
+    """The 720p scene as a video cut into chunks as `poseact label` cuts it (3 s chunks that read 2 s on):
+    each chunk tracked on its own, ids joined across the boundaries by `lecture.stitch`. Every person keeps
+    one id over the whole video, nobody is counted twice."""
+    from poseact import lecture
+    from poseact.video import VideoLimits, plan_chunks, probe
+
+    size, rows, per_row, heads = SCENES["720p, 3 rows of 3-4, heads 25-60 px"]
+    scene = crowd.make_scene(size, rows, per_row, heads, seed=2, seconds=6.0)
+    path = crowd.write(scene, str(tmp_path / "crowd.mp4"))
+    limits = VideoLimits()
+    info = probe(path, limits)
+    windows = lecture.WindowConfig(fps=scene.fps, max_frames=int(scene.fps))
+    chunks, poses = [], []
+    for chunk in plan_chunks(info.duration_s, 3.0, windows.overlap_s):
+        pose = lecture.pose_chunk(path, info, chunk, scene.fps, model_buffer, PeopleConfig(), limits)
+        poses.append(pose)
+        chunks.append({"index": chunk.index, "tracks": sorted(pose.tracks),
+                       "boundary": lecture.boundary_boxes(pose, windows)})
+    assert len(chunks) == 2
+    mapping = lecture.stitch(chunks)
+    observations: dict[int, list] = {}
+    for pose in poses:
+        for track, (_, detected, boxes) in pose.tracks.items():
+            for index, t in enumerate(pose.times_ms):
+                owned = t < 1000 * pose.chunk.end_s
+                if detected[index] and owned:
+                    frame = int(round(t * scene.fps / 1000))
+                    observations.setdefault(frame, []).append((mapping[(pose.chunk.index, track)], boxes[index]))
+    result = crowd.evaluate(scene, [observations.get(i, []) for i in range(int(scene.seconds * scene.fps))])
+    print(result)
+    assert result["recall"] >= 0.95, result
+    assert result["duplicates"] == 0 and result["id_switches"] == 0, result
