@@ -42,6 +42,25 @@ def bare_loop(manifest: str, model_path: str, fps: float, num_poses: int) -> dic
     return {"frames": frames, "seconds": seconds, "fps": frames / seconds}
 
 
+def compare_model(manifest: str, name: str, common: tuple) -> dict[str, float]:
+    """The bare loop with pose model `name`, and the mean distance of its landmarks 1-24 from those of the
+    main model (`common[0]`) over the frames both found the subject in."""
+    model_path, fps, num_poses = common
+    other = pose_model.resolve(name)
+    timing = bare_loop(manifest, str(other.path), fps, num_poses)
+    main = PoseLandmarkerModel(model_path, PoseConfig(num_poses=num_poses))
+    alt = PoseLandmarkerModel(str(other.path), PoseConfig(num_poses=num_poses))
+    gaps = []
+    for spec in read_clips(manifest):
+        with storage.local_copy(spec.uri) as path:
+            x = main.track_clip(video.iter_frames(path, fps))
+            y = alt.track_clip(video.iter_frames(path, fps))
+        both = (x.detected == 1) & (y.detected == 1)
+        if both.any():
+            gaps.append(float(abs(x.landmarks[both][:, 1:25, :2] - y.landmarks[both][:, 1:25, :2]).mean()))
+    return {**timing, "gap": round(sum(gaps) / len(gaps), 4) if gaps else None}
+
+
 def pipeline_run(manifest: str, output: str, model_path: str, fps: float, num_poses: int, workers: int) -> dict:
     """The extraction pipeline with `workers` DirectRunner workers."""
     from pipelines import extract  # noqa: PLC0415
@@ -147,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", type=float, default=15.0)
     parser.add_argument("--num-poses", type=int, default=2)
     parser.add_argument("--dask", action="store_true", help="also run on local Dask clusters of 1 and 2 workers")
+    parser.add_argument("--also-model", action="append", default=[],
+                        help="also run the bare loop with this pose model (lite, heavy, ...) and give its speed and "
+                             "its landmarks' distance from --pose-model's; repeatable")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.what == "train":
@@ -163,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             manifest = demo.make_demo_dataset(os.path.join(work, "demo"), sessions=args.sessions, seed=1)
         common = (str(model.path), args.fps, args.num_poses)
         a = bare_loop(manifest, *common)
+        others = {name: compare_model(manifest, name, common) for name in args.also_model}
         b = pipeline_run(manifest, os.path.join(work, "b"), *common, workers=1)
         c = pipeline_run(manifest, os.path.join(work, "c"), *common, workers=2)
         dask_runs = _dask_runs(manifest, work, common) if args.dask else {}
@@ -185,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"b/a = {figures['b_over_a']} end to end, {figures['b_over_a_steady']} steady (target >= 0.9)")
     print(f"c/a = {figures['c_over_a']} end to end, {figures['c_over_a_steady']} steady (target >= 1.8)")
     figures.update(_report_dask(dask_runs, a["fps"]))
+    for name, other in others.items():
+        figures[f"bare_{name}_fps"] = round(other["fps"], 2)
+        figures[f"bare_{name}_over_a"] = round(other["fps"] / a["fps"], 3)
+        figures[f"bare_{name}_landmark_gap"] = other["gap"]
+        print(f"(a) with {name}: {other['fps']:.2f} fps, {figures[f'bare_{name}_over_a']}x (a); landmarks 1-24 "
+              f"{other['gap']} (mean |dx|, |dy|, normalised) from {model.name}'s")
     if args.json:
         storage.write_atomic(args.json, json.dumps(figures, indent=2).encode())
     return 0

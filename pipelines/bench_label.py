@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bare-seconds", type=float, default=20.0, help="video seconds for the bare loops")
     parser.add_argument("--candidate", default="",
                         help="label flags of the path measured against --exact (default: none, i.e. the default "
-                             "options), e.g. '--follower roi --hold-still'")
+                             "options), e.g. --candidate='--follower roi --hold-still'")
     parser.add_argument("--clips", default=os.path.join("..", "shared", "data", "clips", "**", "*.*"),
                         help="real clips to compare default and --exact on too (a glob; skipped when none match)")
     parser.add_argument("--work", default=os.path.join(os.path.expanduser("~"), ".cache", "poseact", "bench"),

@@ -203,11 +203,16 @@ class RoiFollower:
         from the detection pass's landmarks (33, 5, frame-normalised) `points`."""
         height, width = rgb.shape[:2]
         self._hold.forget()
-        found = self._detector.detect(rgb, crop) if self._detector is not None else []
-        if found:
-            self._tracker.begin(max(found, key=lambda d: d.score).roi())
-        else:
+        if not self._redetect(rgb, crop):
             self._tracker.start(rgb, roi_from_body(points, width, height), crop)
+
+    def _redetect(self, rgb: np.ndarray, crop: tuple[int, int, int, int]) -> bool:
+        """Restart tracking at the detector's best detection in the crop; False when it finds nobody."""
+        found = self._detector.detect(rgb, crop) if self._detector is not None else []
+        if not found:
+            return False
+        self._tracker.begin(max(found, key=lambda d: d.score).roi())
+        return True
 
     def step(self, rgb: np.ndarray, ts_ms: int, crop: tuple[int, int, int, int],
              hidden: list[np.ndarray]) -> np.ndarray | None:
@@ -217,6 +222,11 @@ class RoiFollower:
         if held is not None:
             return held
         points = self._tracker.step(rgb, float(ts_ms), hidden, crop)
+        if points is None and self._redetect(rgb, crop):
+            # As MediaPipe's landmarker does when its tracking confidence drops: look for the person in the
+            # crop again with the detector (10 ms) and pose the same frame from there, rather than wait for
+            # the next detection pass over the whole frame (a second or more).
+            points = self._tracker.step(rgb, float(ts_ms), hidden, crop)
         out = None
         if points is not None:
             out = points.astype(np.float32)

@@ -1,9 +1,10 @@
 """How far a fast labelling path agrees with the reference (`--exact`) path on the same video.
 
 Persons of the two runs are paired by their boxes (`tracks.parquet`, IoU, Hungarian assignment); then,
-every second, each reference person's label is compared with their partner's. A second counts when either
-of the two has a label then; a reference person with no partner disagrees on all their labelled seconds,
-and so does a fast-path person with no reference partner.
+every `STEP_S` (0.1 s, so that a raise of half a second weighs what it lasts), each reference person's label
+is compared with their partner's. An instant counts when either of the two has a label then; a reference
+person with no partner disagrees on all their labelled instants, and so does a fast-path person with no
+reference partner. The agreement is the share of person-time with the same label.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from poseact.agreement import NO_LABEL, label_at
 
+STEP_S = 0.1
 MIN_IOU = 0.3  # two runs' boxes of one seated person overlap far more; neighbours' boxes far less
 
 
@@ -43,16 +45,16 @@ def pair_persons(reference: Sequence[dict[str, Any]], other: Sequence[dict[str, 
 def per_second_agreement(reference_segments: Sequence[dict[str, Any]], reference_tracks: Sequence[dict[str, Any]],
                          segments: Sequence[dict[str, Any]], tracks: Sequence[dict[str, Any]],
                          duration_s: float) -> dict[str, Any]:
-    """Per-second label agreement of a run with the reference run of the same video.
+    """Label agreement over time of a run with the reference run of the same video.
 
     Returns:
-        `{"agreement", "seconds", "persons_reference", "persons", "paired", "per_person": {ref: agreement}}`;
-        agreement is None when no second counts.
+        `{"agreement", "seconds" (person-seconds counted), "persons_reference", "persons", "paired",
+        "per_person": {ref: agreement}}`; agreement is None when nothing counts.
     """
     pairs = pair_persons(reference_tracks, tracks)
     agree = total = 0
     per_person: dict[str, float | None] = {}
-    times = np.arange(0.5, duration_s, 1.0)
+    times = np.arange(STEP_S / 2, duration_s, STEP_S)
     for ref in sorted(int(t["person"]) for t in reference_tracks):
         mine = pairs.get(ref)
         a = n = 0
@@ -69,6 +71,6 @@ def per_second_agreement(reference_segments: Sequence[dict[str, Any]], reference
         if person in pairs.values():
             continue
         total += sum(label_at(segments, person, float(t)) != NO_LABEL for t in times)
-    return {"agreement": round(agree / total, 3) if total else None, "seconds": total,
+    return {"agreement": round(agree / total, 3) if total else None, "seconds": round(total * STEP_S, 1),
             "persons_reference": len(reference_tracks), "persons": len(tracks), "paired": len(pairs),
             "per_person": per_person}

@@ -49,7 +49,8 @@ class PeopleConfig:
     Attributes:
         grid: Detection tiles as (columns, rows); (1, 1) means the whole frame only; None (the default)
             means a pyramid of grids chosen for the frame size and `min_head_px` (`detection_grids`).
-        min_head_px: With the pyramid: the smallest head width (pixels) to find. The finest grid makes a
+        min_head_px: The smallest head width (pixels) to find; a new "person" whose box is under half of it is
+            none (`too_small`). With the pyramid, the finest grid makes a
             head this wide at least `DETECTOR_HEAD_PX` pixels in the detector's 224-pixel input.
         tile_overlap: Each tile grows by this fraction of a tile on every inner side, so a person cut by a
             tile border is whole in one of the tiles.
@@ -522,7 +523,7 @@ class PeoplePoser:
             if track.follower.lost:
                 track.follower.start(rgb, found[b][2], track.crop)
         for b, (box, body, points) in enumerate(found):
-            if b in matched or len(self._tracks) >= c.max_people:
+            if b in matched or len(self._tracks) >= c.max_people or too_small(box, c.min_head_px):
                 continue
             if any(_same_person(box, t.box, c.match_similarity) or _contained(box, t.body) > 0.6
                    or (t.points is not None and on_hand(box, t.points, width, height)) for t in self._tracks):
@@ -564,6 +565,14 @@ class PeoplePoser:
             else:
                 keep.append(track)
         self._tracks = keep
+
+
+def too_small(box: np.ndarray, min_head_px: float) -> bool:
+    """Whether a new "person" box is under half the smallest head detection looks for (`min_head_px`): a
+    pose squeezed into a few pixels (seen on the demo lecture: 5-12 px "people" on a cap badge, a chair, a
+    palm), not a person. A real person's visible landmarks span at least their face, a head wide; the far
+    boy of the real two-people clip (23-35 px boxes) stays."""
+    return max(float(box[2] - box[0]), float(box[3] - box[1])) < 0.5 * min_head_px
 
 
 HAND_REACH = 0.6  # fingertips lie up to about half a shoulder width beyond the wrist

@@ -101,3 +101,11 @@ def test_a_small_box_at_someones_raised_hand_is_no_new_person():
     assert not on_hand(far_small, points, 100, 100)
     points[16, 3] = 0.1  # the wrist not seen: no vote
     assert not on_hand(palm, points, 100, 100)
+
+
+def test_a_box_under_half_the_smallest_head_is_no_person():
+    from poseact.people import too_small
+
+    assert too_small(np.array([10, 10, 20, 18], np.float32), min_head_px=24)  # 10 x 8 px: a badge, a palm
+    assert not too_small(np.array([10, 10, 33, 36], np.float32), min_head_px=24)  # the far boy: 23 x 26 px
+    assert not too_small(np.array([10, 10, 22, 40], np.float32), min_head_px=24)  # a narrow side view
