@@ -119,7 +119,7 @@ def label_runs(inputs: str, model_dir: str, out: str, workers: int, chunk_second
         summary = label.run(["--input", inputs, "--model", model_dir, "--output", folder, "--force",
                              "--chunk-seconds", str(chunk_seconds), "--no-progress", *extra,
                              f"--direct_num_workers={workers}",
-                             "--direct_running_mode=multi_processing" if workers > 1 else "--direct_running_mode=in_memory"])
+                             "--direct_running_mode=" + ("multi_processing" if workers > 1 else "in_memory")])
         runs[name] = {"summary": summary, "segments": _rows(os.path.join(folder, "segments.parquet")),
                       "tracks": _rows(os.path.join(folder, "tracks.parquet"))}
     return runs
@@ -137,7 +137,8 @@ def agreement_per_video(runs: dict[str, dict]) -> dict[str, dict]:
     from poseact.video import VideoLimits, probe  # noqa: PLC0415
 
     out = {}
-    for video in sorted({t["video"] for t in runs["exact"]["tracks"]} | {t["video"] for t in runs["default"]["tracks"]}):
+    videos = {t["video"] for run in runs.values() for t in run["tracks"]}
+    for video in sorted(videos):
         pick = {name: {k: [r for r in run[k] if r["video"] == video] for k in ("segments", "tracks")}
                 for name, run in runs.items()}
         with storage.local_copy(video) as path:

@@ -1,9 +1,12 @@
 """What poses one tracked person frame after frame: two interchangeable followers for `poseact.people`.
 
-- `TasksFollower` (the `--exact` path): a VIDEO-mode MediaPipe `PoseLandmarker` on a fixed crop around the
-  person, which finds them in the crop itself and then tracks them.
-- `RoiFollower` (the default): our own run of the landmark model (`poseact.landmark_runner`) on a rotated
-  crop that follows the person's last landmarks, started from the detection pass's landmarks.
+- `TasksFollower` (the default and `--exact`): a VIDEO-mode MediaPipe `PoseLandmarker` on a fixed crop
+  around the person, which finds them in the crop itself and then tracks them.
+- `RoiFollower` (`--follower roi`): our own run of the landmark model (`poseact.landmark_runner`) on a
+  rotated region that follows the person's last landmarks inside that crop, started (and restarted when
+  lost) from BlazePose's detector on the crop (`poseact.pose_detector`), as MediaPipe's landmarker does.
+
+Either can hold a person's last pose while their crop is still (`StillHold`, `--hold-still`).
 
 Both return (33, 5) landmarks normalised to the whole frame (x, y, z scaled like x, visibility, presence).
 """
@@ -68,7 +71,8 @@ class StillHold:
 
     def put(self, ts_ms: float, crop: tuple[int, int, int, int], pose: np.ndarray | None) -> None:
         """Remember the pose just found in this frame (None forgets: nothing to hold)."""
-        self._last = None if pose is None or self._thumb is None else (self._thumb, tuple(crop), float(ts_ms), pose.copy())
+        remember = pose is not None and self._thumb is not None
+        self._last = (self._thumb, tuple(crop), float(ts_ms), pose.copy()) if remember else None
 
     def forget(self) -> None:
         """Nothing to hold (a new or restarted track)."""

@@ -10,9 +10,10 @@ How (per chunk of video, `PeoplePoser.process` once per sampled frame):
    Duplicates (the same person seen in two tiles) are merged by overlap.
 2. Boxes are matched to the current tracks by IoU with the Hungarian solver
    (`scipy.optimize.linear_sum_assignment`); unmatched boxes start new tracks.
-3. Every frame, each track runs its own VIDEO-mode landmarker (num_poses=1) on a crop around its box.
-   That is MediaPipe's fast path (it tracks the person from frame to frame instead of re-detecting), and
-   a crop makes a small person large. Landmarks are mapped back to whole-frame coordinates.
+3. Every frame, each track's follower (`poseact.followers`) poses it on a crop around its box: by default
+   its own VIDEO-mode landmarker (num_poses=1), MediaPipe's fast path (it tracks the person from frame to
+   frame instead of re-detecting); a crop makes a small person large. Landmarks are mapped back to
+   whole-frame coordinates.
 4. A track that its landmarker has not found for `max_missing_s` ends; a track that overlaps an older
    one too much (two tracks on the same person) ends too.
 
