@@ -117,7 +117,8 @@ def label_runs(inputs: str, model_dir: str, out: str, workers: int, chunk_second
         folder = os.path.join(out, name)
         shutil.rmtree(folder, ignore_errors=True)  # the run's tables gather every lecture in the folder
         summary = label.run(["--input", inputs, "--model", model_dir, "--output", folder, "--force",
-                             "--chunk-seconds", str(chunk_seconds), "--no-progress", *extra,
+                             "--chunk-seconds", str(chunk_seconds), f"--balance-workers={workers}", "--no-progress",
+                             *extra,
                              f"--direct_num_workers={workers}",
                              "--direct_running_mode=" + ("multi_processing" if workers > 1 else "in_memory")])
         runs[name] = {"summary": summary, "segments": _rows(os.path.join(folder, "segments.parquet")),

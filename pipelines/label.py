@@ -410,6 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exact", action="store_true",
                         help="the reference path: every sampled frame posed with the full model by MediaPipe's landmarker")
     parser.add_argument("--chunk-seconds", type=float, default=60.0, help="video seconds per parallel chunk")
+    parser.add_argument("--balance-workers", type=int, default=1,
+                        help="cut each video into a multiple of this many equal chunks, so that this many workers "
+                             "finish together (labels then depend on it, as on any chunking; default 1: chunks of "
+                             "--chunk-seconds, the same whatever the number of workers)")
     parser.add_argument("--stride", type=float, default=None,
                         help="seconds between window starts (default: the model's; 1 for trained models, 0.5 for rules)")
     parser.add_argument("--min-detected", type=float, default=0.5, help="least fraction of a window's frames with the person")
@@ -477,7 +481,7 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
     if not fps:
         raise ValueError("the model card has no fps: retrain with shards extracted at a fixed --fps")
     return LabelOptions(
-        chunk_s=args.chunk_seconds,
+        chunk_s=args.chunk_seconds, workers=max(1, args.balance_workers),
         people=PeopleConfig(grid=grid, min_head_px=args.min_head, detect_every_s=args.detect_every,
                             max_people=args.max_people,
                             pose_every=_pose_every(args), follower=_follower(args),
@@ -498,7 +502,7 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     args.pose_model = _pose_model_spec(args)
     pose = pose_model.resolve(args.pose_model)
     beam_options = runs.pipeline_options(beam_args)
-    options = dataclasses.replace(_options(args, card), workers=runs.local_workers(beam_options))
+    options = _options(args, card)
     dry_run = runs.is_dry_run(beam_options)
     # A dry run only builds the job: nothing is read from or written to the output folder, nor are the
     # videos' sizes asked for (the fingerprints, which then hold no size, go unused).

@@ -9,8 +9,6 @@ in-process runner directly (`InProcessRunner`): the same engine, no download att
 
 from __future__ import annotations
 
-import os
-
 from typing import Any
 
 import apache_beam as beam
@@ -56,17 +54,6 @@ def runner_name(options: PipelineOptions) -> str:
 def is_local(options: PipelineOptions) -> bool:
     """Whether the workers run on this machine (they can drop progress markers here)."""
     return options.view_as(StandardOptions).runner in LOCAL_RUNNERS
-
-
-def local_workers(options: PipelineOptions) -> int:
-    """Worker processes of a local multi-process run (`--direct_num_workers`, 0 meaning one per core);
-    1 for in-process runs and remote runners, whose workers scale by themselves."""
-    from apache_beam.options.pipeline_options import DirectOptions  # noqa: PLC0415
-
-    direct = options.view_as(DirectOptions)
-    if not is_local(options) or direct.direct_running_mode != "multi_processing":
-        return 1
-    return int(direct.direct_num_workers) or (os.cpu_count() or 1)
 
 
 def is_dry_run(options: PipelineOptions) -> bool:

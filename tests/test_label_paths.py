@@ -18,6 +18,7 @@ def test_exact_is_todays_path_and_the_default_is_the_fast_one():
     fast = _options().people
     assert (fast.follower, fast.pose_every, fast.hold_still) == (label.FAST_FOLLOWER, label.FAST_POSE_EVERY, False)
     assert _options("--follower", "roi", "--hold-still").people.hold_still
+    assert (_options().workers, _options("--balance-workers", "2").workers) == (1, 2)  # chunks: see plan_chunks
     args = label.build_parser().parse_args(["--input", "x", "--model", "rules", "--output", "o", "--exact"])
     assert label._pose_model_spec(args) == "full"
 
