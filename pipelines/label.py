@@ -48,11 +48,11 @@ from poseact.video import VideoInfo, VideoLimits, plan_chunks, probe
 
 _LOG = logging.getLogger(__name__)
 WINDOWS_PER_BATCH = 64  # windows per model call
-# The default path. A faster path becomes the default only once `poseact bench label` measures its
-# per-second labels agreeing with `--exact` (every sampled frame, full model, MediaPipe's landmarker per
-# person) on the bench lecture and the real clips (issue 11: at least 0.95). None does yet (README, "Speed":
-# `--follower roi` 0.74-0.76, `--hold-still` 0.83, where --exact against itself with other chunks gave 0.93),
-# so the defaults are the exact path's and the fast options are opt-in.
+# The default path. A faster path becomes the default only once `poseact bench label` measures its labels
+# agreeing with `--exact` (every sampled frame, full model, MediaPipe's landmarker per person) on the bench
+# lecture and the real clips (issue 11: on at least 0.95 of the person-time). None does yet (README, "Speed":
+# `--follower roi` 0.73, `--hold-still` 0.83 on the lecture, where --exact against itself with other chunk
+# boundaries gave 0.93), so the defaults are the exact path's and the fast options are opt-in.
 FAST_POSE_MODEL = "full"
 FAST_POSE_EVERY = 1
 FAST_FOLLOWER = "tasks"
@@ -71,7 +71,7 @@ class LabelOptions:
     overlay: bool
     limits: VideoLimits
     images: bool = True  # thumbnails and snapshots of people in report.html (False: --no-images)
-    workers: int = 1  # worker processes the chunks are balanced over (`poseact.video.plan_chunks`)
+    workers: int = 1  # --balance-workers: chunks in a multiple of this many (`poseact.video.plan_chunks`)
     blur_faces: bool = False  # faces blurred in every picture and in overlay.mp4
 
 
