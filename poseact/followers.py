@@ -79,16 +79,10 @@ class StillHold:
         self._last = None
 
 
-class TasksFollower:
-    """A MediaPipe VIDEO-mode landmarker (num_poses 1) on the track's crop.
+class _Follower:
+    """What both followers share: the still-crop hold and the part of the frame they look at (the crop)."""
 
-    Args:
-        make: Makes a fresh VIDEO-mode landmarker.
-    """
-
-    def __init__(self, make: Callable[[], object], hold_still: bool = False) -> None:
-        self._make = make
-        self._landmarker = make()
+    def __init__(self, hold_still: bool) -> None:
         self._hold = StillHold(hold_still)
 
     @property
@@ -96,14 +90,28 @@ class TasksFollower:
         """Frames answered with the last pose (crop unchanged)."""
         return self._hold.held
 
+    def region(self, crop: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
+        """The part of the frame this follower looks at: the track's crop."""
+        return tuple(float(v) for v in crop)
+
+
+class TasksFollower(_Follower):
+    """A MediaPipe VIDEO-mode landmarker (num_poses 1) on the track's crop.
+
+    Args:
+        make: Makes a fresh VIDEO-mode landmarker.
+        hold_still: Reuse the last pose while the person's crop has not changed (see CHANGE_LEVEL).
+    """
+
+    def __init__(self, make: Callable[[], object], hold_still: bool = False) -> None:
+        super().__init__(hold_still)
+        self._make = make
+        self._landmarker = make()
+
     @property
     def lost(self) -> bool:
         """Never: the landmarker re-runs its own detector on the crop when it loses the person."""
         return False
-
-    def region(self, crop: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
-        """The part of the frame this follower looks at."""
-        return tuple(float(v) for v in crop)
 
     def start(self, rgb: np.ndarray, points: np.ndarray, crop: tuple[int, int, int, int]) -> None:
         """Nothing to do: the landmarker finds the person in its crop."""
@@ -166,7 +174,7 @@ def changed(a: np.ndarray, b: np.ndarray) -> bool:
     return int(np.count_nonzero(np.abs(a - b) > CHANGE_LEVEL)) >= CHANGED_PIXELS
 
 
-class RoiFollower:
+class RoiFollower(_Follower):
     """Our own landmark runner on a crop that follows the person (`poseact.landmark_runner.PoseTracker`).
 
     Args:
@@ -178,14 +186,9 @@ class RoiFollower:
 
     def __init__(self, model: LandmarkModel, reference_fps: float, min_presence: float = 0.5,
                  hold_still: bool = True, detector: PoseDetector | None = None) -> None:
+        super().__init__(hold_still)
         self._tracker = PoseTracker(model, reference_fps, min_presence)
         self._detector = detector
-        self._hold = StillHold(hold_still)
-
-    @property
-    def held(self) -> int:
-        """Frames answered with the last pose (crop unchanged)."""
-        return self._hold.held
 
     @property
     def lost(self) -> bool:
@@ -196,10 +199,6 @@ class RoiFollower:
     def roi(self) -> Roi | None:
         """Where the next frame's crop is taken."""
         return self._tracker.roi
-
-    def region(self, crop: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
-        """The part of the frame this follower looks at: the track's crop (see `LandmarkModel.pose`)."""
-        return tuple(float(v) for v in crop)
 
     def start(self, rgb: np.ndarray, points: np.ndarray, crop: tuple[int, int, int, int]) -> None:
         """Start following a person inside `crop`, as MediaPipe's landmarker given that crop would: from its

@@ -86,13 +86,31 @@ def _normalize_radians(angle: float) -> float:
     return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
 
 
+def bundle_file(bundle: bytes, name: str) -> bytes:
+    """One model inside a PoseLandmarker `.task` bundle (`pose_detector.tflite`, `pose_landmarks_detector.tflite`)."""
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        return archive.read(name)
+
+
 def landmark_model_bytes(bundle: bytes) -> bytes:
     """The landmark model (`pose_landmarks_detector.tflite`) inside a PoseLandmarker `.task` bundle."""
-    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
-        return archive.read("pose_landmarks_detector.tflite")
+    return bundle_file(bundle, "pose_landmarks_detector.tflite")
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def tflite_interpreter(model: bytes, threads: int):
+    """A TFLite interpreter (TF's) for `model` with its tensors allocated, one per worker and model."""
+    import warnings  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice, once per worker
+        from tensorflow import lite  # noqa: PLC0415
+
+        interpreter = lite.Interpreter(model_content=model, num_threads=threads)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
 
 
@@ -113,7 +131,7 @@ def refine_from_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
         if not (0 <= col < size and 0 <= row < size):
             continue
         r0, r1, c0, c1 = max(0, row - half), min(size, row + half + 1), max(0, col - half), min(size, col + half + 1)
-        conf = _sigmoid(heatmap[r0:r1, c0:c1, i])
+        conf = sigmoid(heatmap[r0:r1, c0:c1, i])
         total = float(conf.sum())
         if conf.max() >= HEATMAP_MIN_CONFIDENCE and total > 0:
             rows, cols = np.mgrid[r0:r1, c0:c1]
@@ -139,14 +157,7 @@ class LandmarkModel:
     """
 
     def __init__(self, model: bytes, threads: int = 1) -> None:
-        import warnings  # noqa: PLC0415
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice, once per worker
-            from tensorflow import lite  # noqa: PLC0415
-
-            self._interpreter = lite.Interpreter(model_content=model, num_threads=threads)
-        self._interpreter.allocate_tensors()
+        self._interpreter = tflite_interpreter(model, threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = {d["name"]: d["index"] for d in self._interpreter.get_output_details()}
         # Identity: landmarks (1, 195); Identity_1: pose flag (1, 1); Identity_3: heatmap (1, 64, 64, 39).
@@ -198,7 +209,7 @@ class LandmarkModel:
         points = np.empty((NUM_OUTPUT_LANDMARKS, 5), np.float64)
         points[:, :2] = xy @ matrix[:, :2].T + matrix[:, 2]
         points[:, 2] = raw[:, 2] * roi.size / INPUT_PX
-        points[:, 3:] = _sigmoid(raw[:, 3:])
+        points[:, 3:] = sigmoid(raw[:, 3:])
         return RawPose(points, flag)
 
 

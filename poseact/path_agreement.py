@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from poseact.agreement import NO_LABEL, label_at
+from poseact.people import iou
 
 STEP_S = 0.1
 MIN_IOU = 0.3  # two runs' boxes of one seated person overlap far more; neighbours' boxes far less
@@ -24,20 +25,13 @@ def _box(track: dict[str, Any]) -> np.ndarray:
     return np.array([track[k] for k in ("box_x0", "box_y0", "box_x1", "box_y1")], np.float64)
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return float(w * h / union) if union > 0 else 0.0
-
-
 def pair_persons(reference: Sequence[dict[str, Any]], other: Sequence[dict[str, Any]]) -> dict[int, int]:
     """Reference person -> other run's person, by box IoU (at least `MIN_IOU`)."""
     if not reference or not other:
         return {}
     from scipy.optimize import linear_sum_assignment  # noqa: PLC0415
 
-    score = np.array([[_iou(_box(r), _box(o)) for o in other] for r in reference])
+    score = np.array([[iou(_box(r), _box(o)) for o in other] for r in reference])
     rows, cols = linear_sum_assignment(-score)
     return {int(reference[i]["person"]): int(other[j]["person"]) for i, j in zip(rows, cols) if score[i, j] >= MIN_IOU}
 

@@ -374,15 +374,11 @@ class PeoplePoser:
         if self.config.follower == "tasks":
             return TasksFollower(lambda: self._make(video=True), self.config.hold_still)
         if self._landmark_model is None:
-            import io  # noqa: PLC0415
-            import zipfile  # noqa: PLC0415
-
-            from poseact.landmark_runner import LandmarkModel  # noqa: PLC0415
+            from poseact.landmark_runner import LandmarkModel, bundle_file  # noqa: PLC0415
             from poseact.pose_detector import PoseDetector  # noqa: PLC0415
 
-            with zipfile.ZipFile(io.BytesIO(self._buffer)) as bundle:
-                self._landmark_model = LandmarkModel(bundle.read("pose_landmarks_detector.tflite"))
-                self._pose_detector = PoseDetector(bundle.read("pose_detector.tflite"))
+            self._landmark_model = LandmarkModel(bundle_file(self._buffer, "pose_landmarks_detector.tflite"))
+            self._pose_detector = PoseDetector(bundle_file(self._buffer, "pose_detector.tflite"))
         return RoiFollower(self._landmark_model, self.fps, self.config.min_tracking_confidence,
                            self.config.hold_still, self._pose_detector)
 

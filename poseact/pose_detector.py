@@ -24,7 +24,7 @@ import dataclasses
 
 import numpy as np
 
-from poseact.landmark_runner import Roi, roi_from_alignment
+from poseact.landmark_runner import Roi, roi_from_alignment, sigmoid, tflite_interpreter
 
 INPUT_PX = 224
 _STRIDES = (8, 16, 32, 32, 32)
@@ -96,14 +96,7 @@ class PoseDetector:
     """
 
     def __init__(self, model: bytes, threads: int = 1) -> None:
-        import warnings  # noqa: PLC0415
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from tensorflow import lite  # noqa: PLC0415
-
-            self._interpreter = lite.Interpreter(model_content=model, num_threads=threads)
-        self._interpreter.allocate_tensors()
+        self._interpreter = tflite_interpreter(model, threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = {d["name"]: d["index"] for d in self._interpreter.get_output_details()}
         self._boxes, self._scores = outputs["Identity"], outputs["Identity_1"]
@@ -130,7 +123,7 @@ class PoseDetector:
         keep = logits >= np.log(MIN_SCORE / (1 - MIN_SCORE))
         if not keep.any():
             return []
-        raw, scores, centres = raw[keep], 1.0 / (1.0 + np.exp(-np.clip(logits[keep], -100, 100))), self._anchors[keep]
+        raw, scores, centres = raw[keep], sigmoid(logits[keep]), self._anchors[keep]
         cx, cy = raw[:, 0] / INPUT_PX + centres[:, 0], raw[:, 1] / INPUT_PX + centres[:, 1]
         bw, bh = raw[:, 2] / INPUT_PX, raw[:, 3] / INPUT_PX
         boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1) * INPUT_PX
