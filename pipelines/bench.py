@@ -15,14 +15,13 @@ latency per sequence of `.keras` against TFLite, for every model.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import tempfile
 import time
 
-from poseact import pose_model, storage, video
+from poseact import arguments, pose_model, storage, video
 from poseact.manifest import read_clips
 from poseact.pose import PoseConfig, PoseLandmarkerModel
 
@@ -158,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines import bench_label  # noqa: PLC0415
 
         return bench_label.main(argv[1:])
-    parser = argparse.ArgumentParser(prog="poseact bench", description=__doc__.split("\n")[0])
+    parser = arguments.Parser(prog="poseact bench", description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=["extract", "train"])
     parser.add_argument("--input", help="manifest or class folders (default: a generated demo set)")
     parser.add_argument("--sessions", type=int, default=6, help="demo sessions to generate (3 clips per photo each)")

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from poseact import pose_model, storage
+from poseact import arguments, pose_model, storage
 
 _CARD_FPS = 15.0
 _VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")
@@ -151,7 +151,7 @@ def agreement_per_video(runs: dict[str, dict]) -> dict[str, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry of `poseact bench label`."""
-    parser = argparse.ArgumentParser(prog="poseact bench label", description=__doc__.split("\n")[0])
+    parser = arguments.Parser(prog="poseact bench label", description=__doc__.split("\n")[0])
     parser.add_argument("--input", help="a lecture video (default: a generated 4-student lecture)")
     parser.add_argument("--seconds", type=float, default=180.0, help="length of the generated lecture")
     parser.add_argument("--video-fps", type=float, default=30.0, help="frame rate of the generated lecture")

@@ -17,7 +17,7 @@ from apache_beam.metrics import Metrics
 
 from pipelines import flags
 from pipelines.clipjob import ClipFn, ConvertClips, add_common_flags, run_job
-from poseact import pose_model
+from poseact import arguments, pose_model
 from poseact.extraction import ClipStats, ExtractConfig, extract_clip
 from poseact.manifest import VIDEO_EXTENSIONS, ClipSpec
 from poseact.pose import PoseConfig, PoseLandmarkerModel
@@ -58,7 +58,7 @@ class ExtractClips(ConvertClips):
 
 def build_parser() -> argparse.ArgumentParser:
     """Flags of `poseact extract` (everything else goes to Beam's PipelineOptions)."""
-    parser = argparse.ArgumentParser(prog="poseact extract", description=__doc__.split("\n")[1])
+    parser = arguments.Parser(prog="poseact extract", description=__doc__.split("\n")[1])
     add_common_flags(parser)
     parser.add_argument("--pose-model", default="full", help="lite, full, heavy, a .task path or a URL")
     parser.add_argument("--num-poses", type=int, default=2, help="people detected per frame before choosing one")

@@ -8,8 +8,9 @@ nor any registered Beam pipeline option knows stops the command, with the neares
 from __future__ import annotations
 
 import argparse
-import difflib
 import functools
+
+from poseact.arguments import flag_of, hint, long_flags
 
 
 @functools.lru_cache(maxsize=1)
@@ -37,10 +38,6 @@ def beam_flags() -> frozenset[str]:
     return frozenset(flag for flag in parser._option_string_actions if flag.startswith("--"))  # noqa: SLF001
 
 
-def _flag(arg: str) -> str | None:
-    return arg.split("=", 1)[0] if arg.startswith("--") else None
-
-
 def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     """Parse poseact's flags; return them and the arguments meant for Beam.
 
@@ -50,18 +47,16 @@ def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argp
     """
     args, rest = parser.parse_known_args(argv)
     known_beam = beam_flags()
-    ours = [flag for flag in parser._option_string_actions if flag.startswith("--")]  # noqa: SLF001
+    ours = long_flags(parser)
     for arg in rest:
-        flag = _flag(arg)
+        flag = flag_of(arg)
         if flag is None:
             # A value after a Beam flag given as `--flag value`: Beam's own parser takes it.
-            if rest.index(arg) > 0 and _flag(rest[rest.index(arg) - 1]) in known_beam:
+            if rest.index(arg) > 0 and flag_of(rest[rest.index(arg) - 1]) in known_beam:
                 continue
             parser.error(f"unexpected argument {arg!r}")
         if flag in known_beam:
             continue
-        close = difflib.get_close_matches(flag, ours, n=1, cutoff=0.6) or difflib.get_close_matches(
-            flag, sorted(known_beam), n=1, cutoff=0.75)
-        hint = f"; did you mean {close[0]}?" if close else " (see --help; Beam pipeline options are also accepted)"
-        parser.error(f"unknown flag {flag}{hint}")
+        tail = hint(flag, ours, known_beam).replace("(see --help)", "(see --help; Beam pipeline options are also accepted)")
+        parser.error(f"unknown flag {flag}{tail}")
     return args, rest

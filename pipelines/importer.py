@@ -13,6 +13,7 @@ from typing import Any
 
 from pipelines import flags
 from pipelines.clipjob import ClipFn, ConvertClips, add_common_flags, run_job
+from poseact import arguments
 from poseact.extraction import ClipStats, ExtractConfig, import_clip
 from poseact.landmark_files import LANDMARK_EXTENSIONS
 from poseact.manifest import ClipSpec
@@ -40,7 +41,7 @@ class ImportLandmarks(ConvertClips):
 
 def build_parser() -> argparse.ArgumentParser:
     """Flags of `poseact import`."""
-    parser = argparse.ArgumentParser(prog="poseact import", description=__doc__.split("\n")[1])
+    parser = arguments.Parser(prog="poseact import", description=__doc__.split("\n")[1])
     add_common_flags(parser)
     parser.add_argument("--source-fps", type=float, default=30.0, help="frame rate the landmarks were taken at")
     parser.add_argument("--width", type=int, default=1, help="frame width of the source video (aspect only)")

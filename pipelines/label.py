@@ -40,7 +40,7 @@ from pipelines import flags, label_models, label_outputs, progress, routing, run
 from pipelines.label_models import PoseModelHandler  # noqa: F401 (re-exported: tests and users import it here)
 from pipelines.label_outputs import (  # noqa: F401 (re-exported: tests and users import them here)
     DONE, LECTURES, SEGMENT_COLUMNS, TRACK_COLUMNS, video_key, write_run_tables, write_table)
-from poseact import lecture, pose_model, rules, segments, snapshots, storage
+from poseact import arguments, lecture, pose_model, rules, segments, snapshots, storage
 from poseact.errors import ClipError
 from poseact.manifest import read_uris
 from poseact.people import PeopleConfig
@@ -389,7 +389,7 @@ class LabelVideos(beam.PTransform):
 
 def build_parser() -> argparse.ArgumentParser:
     """Flags of `poseact label` (everything else goes to Beam's PipelineOptions)."""
-    parser = argparse.ArgumentParser(prog="poseact label", description=__doc__.split("\n")[1])
+    parser = arguments.Parser(prog="poseact label", description=__doc__.split("\n")[1])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", help="glob, folder, list file (.txt/.csv/.jsonl) or video; local, gs://, s3://")
     source.add_argument("--watch", help="keep labelling new videos that land under this prefix")

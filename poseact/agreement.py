@@ -162,14 +162,13 @@ def format_table(name: str, result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """`poseact agree --labels OUT --script SCRIPT.csv [--video URI] [--name NAME] [--json PATH]`."""
-    import argparse  # noqa: PLC0415
     import json  # noqa: PLC0415
 
     import pyarrow.parquet as pq  # noqa: PLC0415
 
-    from poseact import storage  # noqa: PLC0415
+    from poseact import arguments, storage  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(prog="poseact agree", description="agreement of labels with a script")
+    parser = arguments.Parser(prog="poseact agree", description="agreement of labels with a script")
     parser.add_argument("--labels", required=True, help="output folder of `poseact label`")
     parser.add_argument("--script", required=True, help="CSV: student,start_s,end_s,action,x0,y0,x1,y1")
     parser.add_argument("--video", help="the video the script is about (default: the only one labelled)")

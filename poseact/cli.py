@@ -31,11 +31,9 @@ CAPTURED = ("extract", "import", "train", "label")
 
 
 def _model(argv: list[str]) -> int:
-    import argparse  # noqa: PLC0415
+    from poseact import arguments, pose_model  # noqa: PLC0415
 
-    from poseact import pose_model  # noqa: PLC0415
-
-    parser = argparse.ArgumentParser(prog="poseact model")
+    parser = arguments.Parser(prog="poseact model")
     parser.add_argument("--pose-model", default="full", help="lite, full, heavy, a .task path or a URL")
     parser.add_argument("--no-download", action="store_true", help="never contact the model host")
     args = parser.parse_args(argv)
@@ -45,11 +43,9 @@ def _model(argv: list[str]) -> int:
 
 
 def _demo(argv: list[str]) -> int:
-    import argparse  # noqa: PLC0415
+    from poseact import arguments, demo  # noqa: PLC0415
 
-    from poseact import demo  # noqa: PLC0415
-
-    parser = argparse.ArgumentParser(prog="poseact demo")
+    parser = arguments.Parser(prog="poseact demo")
     parser.add_argument("--output", required=True, help="folder for clips/ and manifest.csv (or the lecture)")
     parser.add_argument("--sessions", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)

@@ -15,7 +15,6 @@ exactly (`poseact.hparams`). metrics.json and the model card record the epochs a
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import logging
@@ -25,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from poseact import evaluate, export, hparams, report, schema
+from poseact import arguments, evaluate, export, hparams, report, schema
 from poseact.landmarks import MODEL_LANDMARKS
 from poseact.normalize import NORMALIZATION_VERSION
 from poseact.training_data import ClipSet, load_shards
@@ -210,7 +209,7 @@ def _fps(data_dir: str) -> float | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry of `poseact train`."""
-    parser = argparse.ArgumentParser(prog="poseact train", description=__doc__.split("\n")[0])
+    parser = arguments.Parser(prog="poseact train", description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="folder of shards from poseact extract or import")
     parser.add_argument("--output", required=True, help="model folder")
     parser.add_argument("--folds", type=int, default=0, help="also run grouped stratified K-fold")

@@ -1,4 +1,4 @@
-"""A misspelled flag fails fast with a suggestion, in every Beam command; Beam's own flags still pass."""
+"""A misspelled flag fails fast with a suggestion, in every command; Beam's own flags still pass."""
 
 import re
 from pathlib import Path
@@ -52,3 +52,35 @@ def test_beam_flags_as_separate_values_pass():
     parser.add_argument("--fps")
     args, rest = flags.parse(parser, ["--fps", "5", "--runner", "DirectRunner", "--direct_num_workers=2"])
     assert args.fps == "5" and rest == ["--runner", "DirectRunner", "--direct_num_workers=2"]
+
+
+@pytest.mark.parametrize("argv, wanted", [
+    (["train", "--data", "D", "--output", "OUT", "--epocs", "5"], "--epochs"),
+    (["agree", "--labls", "OUT", "--script", "s.csv"], "--labels"),
+    (["demo", "--outptu", "OUT"], "--output"),  # before "--output is required": the typo is the cause
+    (["model", "--pose-modl", "lite"], "--pose-model"),
+    (["bench", "extract", "--sesions", "2"], "--sessions"),
+    (["bench", "label", "--workrs", "2"], "--workers"),
+])
+def test_typo_in_the_other_commands_names_the_flag(argv, wanted, tmp_path, monkeypatch, capsys):
+    from poseact import cli, train
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        # train's console entry sends output to a log file; its parser is the same either way.
+        train.main(argv[1:]) if argv[0] == "train" else cli.main(argv)
+    assert exit_.value.code == 2
+    assert f"did you mean {wanted}?" in capsys.readouterr().err
+    assert not (tmp_path / "OUT").exists()
+
+
+def test_parser_keeps_abbreviations_and_values():
+    from poseact.arguments import Parser
+
+    parser = Parser(prog="p")
+    parser.add_argument("--threshold", type=float)
+    parser.add_argument("--name")
+    args = parser.parse_args(["--thresh", "0.4", "--name=--odd"])
+    assert args.threshold == 0.4 and args.name == "--odd"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--treshold", "0.4"])
