@@ -464,7 +464,9 @@ class PeoplePoser:
                     self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 continue
             box = landmark_box(points, width, height)
-            if _area(box) <= 0:
+            if _area(box) <= 0 or too_small(box, c.min_head_px):
+                # Not seen: a pose squeezed into a few pixels is no person on any frame, not only on the
+                # first (a follower that started on a 12 px box on a badge shrank to 7-9 px and stayed).
                 continue
             if track.points is not None and not same_body(track.points, points, width, height, JUMP,
                                                           JUMP_FLOOR * max(width, height)):
@@ -523,8 +525,8 @@ class PeoplePoser:
             if b in matched or len(self._tracks) >= c.max_people or too_small(box, c.min_head_px):
                 continue
             if any(_same_person(box, t.box, c.match_similarity) or _contained(box, t.body) > 0.6
-                   or (t.points is not None and on_hand(box, t.points, width, height)) for t in self._tracks):
-                continue  # a second view of someone already tracked (another tile, a part of them, their torso, a hand)
+                   or (t.points is not None and on_arm(box, t.points, width, height)) for t in self._tracks):
+                continue  # a second view of someone already tracked (another tile, a part of them, their torso, an arm)
             crop = crop_box(box, c.crop_margin, width, height)
             follower = self._follower()
             follower.start(rgb, points, crop)
@@ -565,7 +567,7 @@ class PeoplePoser:
 
 
 def too_small(box: np.ndarray, min_head_px: float) -> bool:
-    """Whether a new "person" box is under half the smallest head detection looks for (`min_head_px`): a
+    """Whether a "person" box is under half the smallest head detection looks for (`min_head_px`): a
     pose squeezed into a few pixels (seen on the demo lecture: 5-12 px "people" on a cap badge, a chair, a
     palm), not a person. A real person's visible landmarks span at least their face, a head wide; the far
     boy of the real two-people clip (23-35 px boxes) stays."""
@@ -574,28 +576,44 @@ def too_small(box: np.ndarray, min_head_px: float) -> bool:
 
 HAND_REACH = 0.6  # fingertips lie up to about half a shoulder width beyond the wrist
 HAND_SIZE = 0.5  # a hand is about half a shoulder width long; a person's upper body is far larger
+FOREARM_REACH = 0.25  # a forearm is about a quarter of a shoulder width thick (sleeve included)
 
 
-def on_hand(box: np.ndarray, points: np.ndarray, width: int, height: int) -> bool:
-    """Whether a new "person" box is a phantom on a tracked person's hand: smaller than `HAND_SIZE` of their
-    shoulder width, centred within `HAND_REACH` shoulder widths of one of their visible hand landmarks
-    (wrist, fingers: 15-22).
+def _segment_distance(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Distance from `point` to the segment a-b (all pixels)."""
+    ab = b - a
+    t = float(np.clip(np.dot(point - a, ab) / max(float(np.dot(ab, ab)), 1e-9), 0.0, 1.0))
+    return float(np.linalg.norm(point - (a + t * ab)))
 
-    Seen on the demo lecture's raised hands: the detector took the open palm above a student's head for a
-    small face and kept a 7-20 px "person" on it for up to 50 s, outside the student's own landmark box
-    (which ends at the wrist). A real person behind a raised hand shows shoulders and a face, a box
-    larger than a hand of the student in front.
+
+def on_arm(box: np.ndarray, points: np.ndarray, width: int, height: int) -> bool:
+    """Whether a new "person" box is a phantom on a tracked person's hand or forearm: smaller than
+    `HAND_SIZE` of their shoulder width, and centred within `HAND_REACH` shoulder widths of one of their
+    visible hand landmarks (wrist, fingers: 15-22) or within `FOREARM_REACH` of a visible forearm
+    (elbow to wrist, both seen).
+
+    Seen on the demo lecture's raised hands: the detector took the open palm above a student's head, or
+    the round elbow of a raised arm, for a small face and kept a 7-22 px "person" on it for up to 50 s,
+    outside the student's own landmark box (which ends at the wrist). A real person behind a raised arm
+    shows shoulders and a face, a box larger than a hand of the student in front; a face exactly behind
+    the forearm is hidden by it anyway, and is found on the next detection pass once the arm is down.
+    The upper arm is left out on purpose: back-row faces often appear beside a front student's shoulder.
     """
     scale = np.array([width, height], np.float32)
     shoulders = float(np.linalg.norm((points[11, :2] - points[12, :2]) * scale))
-    hands = points[15:23]
-    hands = hands[hands[:, 3] >= _VISIBLE, :2] * scale
-    if shoulders <= 0 or not len(hands):
-        return False
     size = float(np.hypot(box[2] - box[0], box[3] - box[1]))
+    if shoulders <= 0 or size >= HAND_SIZE * shoulders:
+        return False
     centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], np.float32)
-    near = float(np.min(np.linalg.norm(hands - centre, axis=1)))
-    return size < HAND_SIZE * shoulders and near < HAND_REACH * shoulders
+    seen = points[:, 3] >= _VISIBLE
+    hands = points[15:23][seen[15:23], :2] * scale
+    if len(hands) and float(np.min(np.linalg.norm(hands - centre, axis=1))) < HAND_REACH * shoulders:
+        return True
+    for elbow, wrist in ((13, 15), (14, 16)):
+        if seen[elbow] and seen[wrist] and _segment_distance(
+                centre, points[elbow, :2] * scale, points[wrist, :2] * scale) < FOREARM_REACH * shoulders:
+            return True
+    return False
 
 
 def torso_box(points: np.ndarray, width: int, height: int) -> np.ndarray:

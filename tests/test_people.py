@@ -88,7 +88,7 @@ def test_phantom_on_a_torso_is_dropped_even_with_the_higher_score():
 
 
 def test_a_small_box_at_someones_raised_hand_is_no_new_person():
-    from poseact.people import on_hand
+    from poseact.people import on_arm
 
     points = np.zeros((33, 5), np.float32)
     points[11, :2], points[12, :2] = (0.6, 0.5), (0.4, 0.5)  # shoulders 0.2 wide (20 px on 100 x 100)
@@ -96,11 +96,28 @@ def test_a_small_box_at_someones_raised_hand_is_no_new_person():
     palm = np.array([27, 2, 33, 8], np.float32)  # a 6 px "face" just above the wrist
     person_behind = np.array([20, 0, 45, 30], np.float32)  # face and shoulders: larger than a hand
     far_small = np.array([80, 80, 86, 86], np.float32)  # small, but nowhere near a hand
-    assert on_hand(palm, points, 100, 100)
-    assert not on_hand(person_behind, points, 100, 100)
-    assert not on_hand(far_small, points, 100, 100)
+    assert on_arm(palm, points, 100, 100)
+    assert not on_arm(person_behind, points, 100, 100)
+    assert not on_arm(far_small, points, 100, 100)
     points[16, 3] = 0.1  # the wrist not seen: no vote
-    assert not on_hand(palm, points, 100, 100)
+    assert not on_arm(palm, points, 100, 100)
+
+
+def test_a_small_box_on_someones_raised_forearm_is_no_new_person():
+    from poseact.people import on_arm
+
+    points = np.zeros((33, 5), np.float32)
+    points[11, :2], points[12, :2] = (0.6, 0.5), (0.4, 0.5)  # shoulders 0.2 wide (20 px on 100 x 100)
+    points[14, :2], points[14, 3] = (0.3, 0.45), 0.9  # elbow out at shoulder height
+    points[16, :2], points[16, 3] = (0.3, 0.1), 0.9  # wrist straight above it: a raised forearm
+    elbow = np.array([27, 40, 31, 48], np.float32)  # a 4 x 8 px "face" on the round of the elbow
+    beside = np.array([18, 25, 22, 30], np.float32)  # the same size, 10 px (half a shoulder width) off the arm
+    on_shoulder = np.array([38, 46, 42, 54], np.float32)  # at the shoulder: a back-row face may sit there
+    assert on_arm(elbow, points, 100, 100)
+    assert not on_arm(beside, points, 100, 100)
+    assert not on_arm(on_shoulder, points, 100, 100)
+    points[14, 3] = 0.1  # the elbow not seen: the forearm gives no vote (the wrist is too far)
+    assert not on_arm(elbow, points, 100, 100)
 
 
 def test_a_box_under_half_the_smallest_head_is_no_person():
