@@ -30,12 +30,25 @@ import math
 import numpy as np
 
 from poseact.followers import RoiFollower, TasksFollower, changed, thumbnail, to_frame
-
-# Landmarks 0-16 (face, shoulders, arms): the part of a seated person a classroom camera sees. Hips and
-# legs are left out of boxes because MediaPipe guesses them below the desk, often with high visibility,
-# which would stretch a person's box (and crop) over the student sitting in front.
-_BOX_LANDMARKS = slice(0, 17)
-_VISIBLE = 0.5
+# Box geometry and the phantom rules live in their own modules; their names are re-exported here, where
+# callers have always found them.
+from poseact.person_boxes import (
+    BOX_LANDMARKS,
+    area,
+    body_box,
+    contained,
+    crop_box,
+    face_box,
+    intersection,
+    iou,
+    landmark_box,
+    match,
+    merge_detections,
+    same_person,
+    similarity,
+    torso_box,
+)
+from poseact.phantoms import JUMP, JUMP_FLOOR, on_arm, same_body, too_small
 DETECTOR_INPUT_PX = 224  # MediaPipe's pose detector sees every image (tile) shrunk to 224 x 224
 # Head width in the detector's input above which it found people among others in classroom scenes
 # (tests/test_crowd.py: 25 px heads on 720p were found on tiles that made them 18 px, not on 12-15 px ones).
@@ -160,112 +173,6 @@ def detection_grids(width: int, height: int, config: PeopleConfig) -> list[tuple
     return [*grids, *reversed(levels)] or [(1, 1)]
 
 
-def landmark_box(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Pixel box of the visible upper-body landmarks (all upper-body ones when few are visible)."""
-    upper = landmarks[_BOX_LANDMARKS]
-    visible = upper[upper[:, 3] >= _VISIBLE]
-    points = visible if len(visible) >= 3 else upper
-    xy = points[:, :2] * np.array([width, height], np.float32)
-    x0, y0 = np.clip(xy.min(axis=0), 0, [width, height])
-    x1, y1 = np.clip(xy.max(axis=0), 0, [width, height])
-    return np.array([x0, y0, x1, y1], np.float32)
-
-
-def body_box(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Pixel box of face, arms and hips whatever their visibility: where this person's body probably is.
-
-    Only used to recognise a second, phantom "person" that MediaPipe sometimes finds on someone's torso
-    (seen on the demo lecture: a second pose inside the astronaut's suit, all landmarks 'visible')."""
-    xy = landmarks[:25, :2] * np.array([width, height], np.float32)
-    x0, y0 = np.clip(xy.min(axis=0), 0, [width, height])
-    x1, y1 = np.clip(xy.max(axis=0), 0, [width, height])
-    return np.array([x0, y0, x1, y1], np.float32)
-
-
-def _contained(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of box `a` inside box `b`."""
-    area = _area(a)
-    return _intersection(a, b) / area if area > 0 else 0.0
-
-
-def _overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of the smaller box inside the other."""
-    return max(_contained(a, b), _contained(b, a))
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two boxes (x0, y0, x1, y1)."""
-    inter = _intersection(a, b)
-    union = _area(a) + _area(b) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """How alike two boxes of a person are, in [0, 1]: the mean of their IoU and of the share of the smaller
-    box inside the larger. Unlike IoU alone, it stays high when one view of a person is a part of the other
-    (MediaPipe sometimes finds only a head and shoulders where another pass found the arms too)."""
-    return 0.5 * (iou(a, b) + _overlap(a, b))
-
-
-def _area(box: np.ndarray) -> float:
-    return float(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1]))
-
-
-def _intersection(a: np.ndarray, b: np.ndarray) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return float(max(0.0, w) * max(0.0, h))
-
-
-def merge_detections(boxes: list[np.ndarray], scores: list[float], iou_max: float = 0.4,
-                     contain_max: float = 0.6, bodies: list[np.ndarray] | None = None) -> list[int]:
-    """Indices of the boxes kept after dropping duplicates, best score first.
-
-    A box is a duplicate of a kept one when their IoU exceeds `iou_max`, or when most of the smaller box
-    (`contain_max` of its area) lies inside the other (a tile that cuts a person finds a part of them), or
-    inside the other's `bodies` box (a phantom on someone's torso, see `body_box`).
-    """
-    bodies = bodies if bodies is not None else boxes
-    # A box inside another detection's body (and not the other way round) is a phantom on that body,
-    # whatever its score: drop it first, so that it can never make the real person a duplicate of it.
-    phantoms = {i for i in range(len(boxes)) for k in range(len(boxes))
-                if i != k and _contained(boxes[i], bodies[k]) > contain_max
-                and _contained(boxes[k], bodies[i]) <= contain_max}
-    order = sorted((i for i in range(len(boxes)) if i not in phantoms), key=lambda i: (-scores[i], i))
-    kept: list[int] = []
-    for i in order:
-        duplicate = False
-        for k in kept:
-            if (iou(boxes[i], boxes[k]) > iou_max or _overlap(boxes[i], boxes[k]) > contain_max
-                    or _contained(boxes[i], bodies[k]) > contain_max or _contained(boxes[k], bodies[i]) > contain_max):
-                duplicate = True
-                break
-        if not duplicate:
-            kept.append(i)
-    return kept
-
-
-def match(track_boxes: list[np.ndarray], boxes: list[np.ndarray], min_similarity: float) -> list[tuple[int, int]]:
-    """Pairs (track index, box index) that maximise total `similarity`, each at least `min_similarity`."""
-    if not track_boxes or not boxes:
-        return []
-    from scipy.optimize import linear_sum_assignment  # noqa: PLC0415
-
-    cost = np.array([[1.0 - similarity(t, b) for b in boxes] for t in track_boxes])
-    rows, cols = linear_sum_assignment(cost)
-    return [(int(r), int(c)) for r, c in zip(rows, cols) if 1.0 - cost[r, c] >= min_similarity]
-
-
-def crop_box(box: np.ndarray, margin: float, width: int, height: int) -> tuple[int, int, int, int]:
-    """The pose crop around a person box: grown by `margin` of its size (its larger side, so it is about
-    square) on each side and clipped to the frame."""
-    cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
-    side = max(box[2] - box[0], box[3] - box[1], 8.0) * (1.0 + 2.0 * margin)
-    x0, y0 = int(max(0.0, cx - side / 2)), int(max(0.0, cy - side / 2))
-    x1, y1 = int(min(float(width), cx + side / 2)), int(min(float(height), cy + side / 2))
-    return x0, y0, max(x1, x0 + 2), max(y1, y0 + 2)
-
-
 @dataclasses.dataclass
 class _Track:
     ident: int
@@ -275,38 +182,6 @@ class _Track:
     follower: TasksFollower | RoiFollower
     last_seen_ms: float
     points: np.ndarray | None = None  # the last landmarks found (whole-frame normalised), for same_body
-
-
-_ANCHORS = (0, 2, 5, 11, 12)  # nose, eyes, shoulders: where two poses of one body coincide
-SAME_BODY = 0.25
-# Between consecutive posed frames (1/15 s apart at most, or a few with --pose-every) a seated person's
-# face and shoulders move far less than one shoulder width; a bigger move is a jump to another person.
-JUMP = 1.0
-# ... but a hand-held camera shakes everyone by several % of the frame between frames, which is many shoulder
-# widths for a small person far away (the real two-people clip: a 15 px wide boy in the back; 5% still lost
-# him in some frames, 8% kept him as often as before the jump rule).
-JUMP_FLOOR = 0.08
-
-
-def same_body(a: np.ndarray, b: np.ndarray, width: int, height: int, within: float = SAME_BODY,
-              floor_px: float = 0.0) -> bool:
-    """Whether two poses sit on one body: their nose, eyes and shoulders (those visible in both) lie within
-    `within` (default `SAME_BODY`, a quarter) of the larger shoulder width of each other, on average (or
-    within `floor_px` pixels, when that is more).
-
-    Two tracks can hold one person with boxes that differ a lot (one around the head and shoulders, one
-    down to the desk: IoU well under 0.5), but never with faces and shoulders a quarter shoulder apart: two
-    real people that close would be one in front of the other, and then the back one's face is hidden.
-    """
-    scale = np.array([width, height], np.float32)
-    both = [i for i in _ANCHORS if a[i, 3] >= _VISIBLE and b[i, 3] >= _VISIBLE]
-    if len(both) < 3:
-        return False
-    shoulders = max(float(np.linalg.norm((p[11, :2] - p[12, :2]) * scale)) for p in (a, b))
-    if shoulders <= 0:
-        return False
-    gap = np.mean([np.linalg.norm((a[i, :2] - b[i, :2]) * scale) for i in both])
-    return bool(gap < max(within * shoulders, floor_px))
 
 
 class PeoplePoser:
@@ -400,12 +275,12 @@ class PeoplePoser:
         for x0, y0, x1, y1 in regions:
             for points in self._tile_poses(rgb, (x0, y0, x1, y1), mp):
                 box = landmark_box(points, width, height)
-                if _area(box) <= 0:
+                if area(box) <= 0:
                     continue
                 boxes.append(box)
                 poses.append(points)
                 bodies.append(body_box(points, width, height))
-                scores.append(float(points[_BOX_LANDMARKS, 3].mean()))
+                scores.append(float(points[BOX_LANDMARKS, 3].mean()))
         kept = [(boxes[i], bodies[i], poses[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
         return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
 
@@ -464,7 +339,7 @@ class PeoplePoser:
                     self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 continue
             box = landmark_box(points, width, height)
-            if _area(box) <= 0 or too_small(box, c.min_head_px):
+            if area(box) <= 0 or too_small(box, c.min_head_px):
                 # Not seen: a pose squeezed into a few pixels is no person on any frame, not only on the
                 # first (a follower that started on a 12 px box on a badge shrank to 7-9 px and stayed).
                 continue
@@ -496,15 +371,15 @@ class PeoplePoser:
         """
         region = np.array(track.follower.region(track.crop), np.float32)
         height, width = rgb.shape[:2]
-        own = _face_box(track.points, width, height) if track.points is not None else None
+        own = face_box(track.points, width, height) if track.points is not None else None
         hidden = []
         for other in self._tracks:
             if other is track or other.points is None:
                 continue
-            face = _face_box(other.points, width, height)
-            if face is None or _intersection(face, region) <= 0:
+            face = face_box(other.points, width, height)
+            if face is None or intersection(face, region) <= 0:
                 continue
-            if own is not None and _contained(own, face) > 0.3:
+            if own is not None and contained(own, face) > 0.3:
                 continue  # our own face is there too: hiding it would hide this person
             hidden.append(face)
         return hidden
@@ -524,7 +399,7 @@ class PeoplePoser:
         for b, (box, body, points) in enumerate(found):
             if b in matched or len(self._tracks) >= c.max_people or too_small(box, c.min_head_px):
                 continue
-            if any(_same_person(box, t.box, c.match_similarity) or _contained(box, t.body) > 0.6
+            if any(same_person(box, t.box, c.match_similarity) or contained(box, t.body) > 0.6
                    or (t.points is not None and on_arm(box, t.points, width, height)) for t in self._tracks):
                 continue  # a second view of someone already tracked (another tile, a part of them, their torso, an arm)
             crop = crop_box(box, c.crop_margin, width, height)
@@ -554,7 +429,7 @@ class PeoplePoser:
             duplicate = any(iou(track.box, k.box) > c.duplicate_iou or (
                 track.points is not None and k.points is not None and track.last_seen_ms == k.last_seen_ms
                 and (same_body(track.points, k.points, width, height)
-                     or _contained(track.box, torso_box(k.points, width, height)) > 0.6)) for k in keep)
+                     or contained(track.box, torso_box(k.points, width, height)) > 0.6)) for k in keep)
             if duplicate:
                 self.duplicates_ended += 1
             if lost or duplicate:
@@ -566,89 +441,10 @@ class PeoplePoser:
         self._tracks = keep
 
 
-def too_small(box: np.ndarray, min_head_px: float) -> bool:
-    """Whether a "person" box is under half the smallest head detection looks for (`min_head_px`): a
-    pose squeezed into a few pixels (seen on the demo lecture: 5-12 px "people" on a cap badge, a chair, a
-    palm), not a person. A real person's visible landmarks span at least their face, a head wide; the far
-    boy of the real two-people clip (23-35 px boxes) stays."""
-    return max(float(box[2] - box[0]), float(box[3] - box[1])) < 0.5 * min_head_px
-
-
-HAND_REACH = 0.6  # fingertips lie up to about half a shoulder width beyond the wrist
-HAND_SIZE = 0.5  # a hand is about half a shoulder width long; a person's upper body is far larger
-FOREARM_REACH = 0.25  # a forearm is about a quarter of a shoulder width thick (sleeve included)
-
-
-def _segment_distance(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """Distance from `point` to the segment a-b (all pixels)."""
-    ab = b - a
-    t = float(np.clip(np.dot(point - a, ab) / max(float(np.dot(ab, ab)), 1e-9), 0.0, 1.0))
-    return float(np.linalg.norm(point - (a + t * ab)))
-
-
-def on_arm(box: np.ndarray, points: np.ndarray, width: int, height: int) -> bool:
-    """Whether a new "person" box is a phantom on a tracked person's hand or forearm: smaller than
-    `HAND_SIZE` of their shoulder width, and centred within `HAND_REACH` shoulder widths of one of their
-    visible hand landmarks (wrist, fingers: 15-22) or within `FOREARM_REACH` of a visible forearm
-    (elbow to wrist, both seen).
-
-    Seen on the demo lecture's raised hands: the detector took the open palm above a student's head, or
-    the round elbow of a raised arm, for a small face and kept a 7-22 px "person" on it for up to 50 s,
-    outside the student's own landmark box (which ends at the wrist). A real person behind a raised arm
-    shows shoulders and a face, a box larger than a hand of the student in front; a face exactly behind
-    the forearm is hidden by it anyway, and is found on the next detection pass once the arm is down.
-    The upper arm is left out on purpose: back-row faces often appear beside a front student's shoulder.
-    """
-    scale = np.array([width, height], np.float32)
-    shoulders = float(np.linalg.norm((points[11, :2] - points[12, :2]) * scale))
-    size = float(np.hypot(box[2] - box[0], box[3] - box[1]))
-    if shoulders <= 0 or size >= HAND_SIZE * shoulders:
-        return False
-    centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], np.float32)
-    seen = points[:, 3] >= _VISIBLE
-    hands = points[15:23][seen[15:23], :2] * scale
-    if len(hands) and float(np.min(np.linalg.norm(hands - centre, axis=1))) < HAND_REACH * shoulders:
-        return True
-    for elbow, wrist in ((13, 15), (14, 16)):
-        if seen[elbow] and seen[wrist] and _segment_distance(
-                centre, points[elbow, :2] * scale, points[wrist, :2] * scale) < FOREARM_REACH * shoulders:
-            return True
-    return False
-
-
-def torso_box(points: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Pixel box of a person's torso: between the shoulders (a quarter shoulder width out on each side),
-    from the shoulder line down to the hips, whatever their visibility (MediaPipe guesses hips under a desk).
-
-    A younger track whose box lies mostly inside an older track's torso is a phantom on that person's
-    chest, hands or book (seen on the demo lecture: a tiny "person" on a student's hands for 30 s); a real
-    student behind shows their face above the shoulders of the one in front, not inside their torso.
-    """
-    scale = np.array([width, height], np.float32)
-    shoulders = points[[11, 12], :2] * scale
-    hips = points[[23, 24], :2] * scale
-    pad = 0.25 * float(np.linalg.norm(shoulders[0] - shoulders[1]))
-    x0, x1 = float(shoulders[:, 0].min()) - pad, float(shoulders[:, 0].max()) + pad
-    y0, y1 = float(shoulders[:, 1].min()), float(max(hips[:, 1].max(), shoulders[:, 1].max()))
-    return np.array([x0, y0, x1, y1], np.float32)
-
-
-def _face_box(points: np.ndarray, width: int, height: int) -> np.ndarray | None:
-    """Pixel box around the visible face landmarks (0-10), grown by half its size; None if under 3 visible."""
-    face = points[:11]
-    seen = face[face[:, 3] >= _VISIBLE]
-    if len(seen) < 3:
-        return None
-    xy = seen[:, :2] * np.array([width, height], np.float32)
-    (fx0, fy0), (fx1, fy1) = xy.min(axis=0), xy.max(axis=0)
-    pad = 0.5 * max(fx1 - fx0, fy1 - fy0)
-    return np.array([fx0 - pad, fy0 - pad, fx1 + pad, fy1 + pad], np.float32)
-
-
-def _same_person(a: np.ndarray, b: np.ndarray, min_iou: float, min_contained: float = 0.6) -> bool:
-    """Whether two boxes look like the same person: enough IoU, or most of the smaller one inside the other."""
-    return iou(a, b) >= min_iou or _overlap(a, b) >= min_contained
-
-
 def _as_array(landmarks) -> np.ndarray:
     return np.array([[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0] for p in landmarks], np.float32)
+
+
+__all__ = ["DETECTOR_HEAD_PX", "DETECTOR_INPUT_PX", "FOLLOWERS", "Observation", "PeopleConfig", "PeoplePoser",
+           "body_box", "crop_box", "detection_grids", "iou", "landmark_box", "match", "merge_detections", "on_arm",
+           "same_body", "similarity", "tiles", "too_small", "torso_box"]
