@@ -340,7 +340,7 @@ def _person_windows(scored: list[tuple], mapping: dict[tuple[int, int], int],
     out: dict[int, list[segments.Window]] = {}
     for person, windows in rows.items():
         outputs = [w[2] for w in windows]
-        scores = rules.person_scores(outputs) if rule_features else np.asarray(outputs)
+        scores = rules.person_scores(outputs, [w[0] for w in windows]) if rule_features else np.asarray(outputs)
         out[person] = [segments.Window(s, e, tuple(float(v) for v in p)) for (s, e, _), p in zip(windows, scores)]
     return out
 

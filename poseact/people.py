@@ -24,6 +24,7 @@ runs rarely and the landmarker itself carries each person between detections, so
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 
@@ -54,6 +55,7 @@ DETECTOR_INPUT_PX = 224  # MediaPipe's pose detector sees every image (tile) shr
 # (tests/test_crowd.py: 25 px heads on 720p were found on tiles that made them 18 px, not on 12-15 px ones).
 DETECTOR_HEAD_PX = 18.0
 FOLLOWERS = ("roi", "tasks")
+SIZE_FRAMES = 15  # a track's box size is judged over its last 15 posed frames (1 s at 15 fps)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +184,8 @@ class _Track:
     follower: TasksFollower | RoiFollower
     last_seen_ms: float
     points: np.ndarray | None = None  # the last landmarks found (whole-frame normalised), for same_body
+    # Largest side (pixels) of the track's last boxes, for `too_small` over time.
+    sizes: collections.deque = dataclasses.field(default_factory=lambda: collections.deque(maxlen=SIZE_FRAMES))
 
 
 class PeoplePoser:
@@ -339,9 +343,15 @@ class PeoplePoser:
                     self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 continue
             box = landmark_box(points, width, height)
-            if area(box) <= 0 or too_small(box, c.min_head_px):
+            if area(box) <= 0:
+                continue
+            track.sizes.append(float(max(box[2] - box[0], box[3] - box[1])))
+            if float(np.median(track.sizes)) < 0.5 * c.min_head_px:
                 # Not seen: a pose squeezed into a few pixels is no person on any frame, not only on the
                 # first (a follower that started on a 12 px box on a badge shrank to 7-9 px and stayed).
+                # The median of the last second of boxes, not this frame's: a real far person's box dips
+                # below the limit in frames where few of their landmarks are visible (the real two-people
+                # clip's boy in the back).
                 continue
             if track.points is not None and not same_body(track.points, points, width, height, JUMP,
                                                           JUMP_FLOOR * max(width, height)):

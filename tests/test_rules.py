@@ -190,7 +190,8 @@ def label(scores: np.ndarray) -> list[str]:
 def test_writing_reading_and_other_against_the_persons_baseline():
     reading = [frame(**head_moves(0.25, 0.12), **DESK)] * T
     features = person(8, writing_frames(0.06), reading, [frame(**RAISED)] * T)
-    scores = rules.person_scores(features)
+    # Upright windows, then the three actions each a few seconds apart (no stroke averaging across them).
+    scores = rules.person_scores(features, [0.5 * i for i in range(8)] + [10.0, 20.0, 30.0])
     assert np.allclose(scores.sum(axis=1), 1.0, atol=1e-4)
     assert ((scores >= 0) & (scores <= 1)).all()
     assert label(scores) == ["other"] * 8 + ["writing", "reading", "hand_raise"]
@@ -223,3 +224,27 @@ def test_card_matches_the_window_layout():
     card = rules.card()
     assert card["classes"] == ["hand_raise", "writing", "reading", "other"]
     assert card["max_frames"] == T and card["fps"] == FPS
+
+
+def test_strokes_are_averaged_over_the_surrounding_two_seconds():
+    """One jittery window in a run of still reading is no writing; a run of strokes stays writing; windows
+    that see no hand low in front neither add nor dilute, and windows far apart do not mix."""
+    scores = np.array([0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0])
+    seen = np.array([True] * 8 + [False, True])
+    starts = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 10.0, 10.5, 11.0, 11.5, 30.0])
+    out = rules.smooth_strokes(scores, seen, starts)
+    assert out[2] == pytest.approx(0.2)  # the spike among four still windows within 1 s
+    assert out[6] == pytest.approx(1.0) and out[7] == pytest.approx(1.0)  # strokes; the unseen window adds nothing
+    assert out[8] == pytest.approx(1.0)  # an unseen window takes its neighbours' strokes
+    assert out[9] == pytest.approx(1.0)  # alone: its own score
+    assert rules.smooth_strokes(np.zeros(2), np.zeros(2, bool), np.array([0.0, 0.5])).tolist() == [0.0, 0.0]
+
+
+def test_person_scores_default_starts_are_the_stride_apart():
+    writing, still = writing_frames(0.06), [frame(**head_moves(0.25, 0.12), **DESK)] * T
+    features = person(8, still, still, writing, still, still)
+    by_order = rules.person_scores(features)
+    by_time = rules.person_scores(features, rules.STRIDE_S * np.arange(len(features)))
+    assert np.array_equal(by_order, by_time)
+    # The lone writing window among reading ones within 1 s is averaged down to reading.
+    assert label(by_order)[10] == "reading"

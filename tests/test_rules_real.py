@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import label
+from poseact import rules
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "clips"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"no real clips at {DATA}")
@@ -37,7 +38,7 @@ def segments(tmp_path_factory):
     rows = pq.read_table(root / "out" / "segments.parquet").to_pylist()
     by_clip = {}
     for row in rows:
-        assert row["model"] == "rules@1"
+        assert row["model"] == rules.MODEL_ID
         by_clip.setdefault(os.path.relpath(row["video"], DATA), []).append(row)
     return by_clip
 
