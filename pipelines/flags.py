@@ -57,6 +57,6 @@ def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argp
             parser.error(f"unexpected argument {arg!r}")
         if flag in known_beam:
             continue
-        tail = hint(flag, ours, known_beam).replace("(see --help)", "(see --help; Beam pipeline options are also accepted)")
-        parser.error(f"unknown flag {flag}{tail}")
+        parser.error(f"unknown flag {flag}"
+                     + hint(flag, ours, known_beam, " (see --help; Beam pipeline options are also accepted)"))
     return args, rest

@@ -18,12 +18,12 @@ def flag_of(arg: str) -> str | None:
     return arg.split("=", 1)[0] if arg.startswith("--") else None
 
 
-def hint(flag: str, ours: Iterable[str], others: Iterable[str] = ()) -> str:
+def hint(flag: str, ours: Iterable[str], others: Iterable[str] = (), fallback: str = " (see --help)") -> str:
     """The tail of an unknown-flag message: the closest of `ours` (else of `others`, held to a closer match,
-    since those are many and mostly unrelated), or a pointer to --help."""
+    since those are many and mostly unrelated), or `fallback`."""
     close = difflib.get_close_matches(flag, sorted(ours), n=1, cutoff=0.6) or difflib.get_close_matches(
         flag, sorted(others), n=1, cutoff=0.75)
-    return f"; did you mean {close[0]}?" if close else " (see --help)"
+    return f"; did you mean {close[0]}?" if close else fallback
 
 
 def long_flags(parser: argparse.ArgumentParser) -> list[str]:

@@ -49,7 +49,7 @@ from poseact.person_boxes import (
     similarity,
     torso_box,
 )
-from poseact.phantoms import JUMP, JUMP_FLOOR, on_arm, same_body, too_small
+from poseact.phantoms import JUMP, JUMP_FLOOR, box_side, on_arm, same_body, side_too_small, too_small
 DETECTOR_INPUT_PX = 224  # MediaPipe's pose detector sees every image (tile) shrunk to 224 x 224
 # Head width in the detector's input above which it found people among others in classroom scenes
 # (tests/test_crowd.py: 25 px heads on 720p were found on tiles that made them 18 px, not on 12-15 px ones).
@@ -345,8 +345,8 @@ class PeoplePoser:
             box = landmark_box(points, width, height)
             if area(box) <= 0:
                 continue
-            track.sizes.append(float(max(box[2] - box[0], box[3] - box[1])))
-            if float(np.median(track.sizes)) < 0.5 * c.min_head_px:
+            track.sizes.append(box_side(box))
+            if side_too_small(float(np.median(track.sizes)), c.min_head_px):
                 # Not seen: a pose squeezed into a few pixels is no person on any frame, not only on the
                 # first (a follower that started on a 12 px box on a badge shrank to 7-9 px and stayed).
                 # The median of the last second of boxes, not this frame's: a real far person's box dips

@@ -45,7 +45,17 @@ def too_small(box: np.ndarray, min_head_px: float) -> bool:
     pose squeezed into a few pixels (seen on the demo lecture: 5-12 px "people" on a cap badge, a chair, a
     palm), not a person. A real person's visible landmarks span at least their face, a head wide; the far
     boy of the real two-people clip (23-35 px boxes) stays."""
-    return max(float(box[2] - box[0]), float(box[3] - box[1])) < 0.5 * min_head_px
+    return side_too_small(box_side(box), min_head_px)
+
+
+def box_side(box: np.ndarray) -> float:
+    """The larger side of a box, in pixels."""
+    return max(float(box[2] - box[0]), float(box[3] - box[1]))
+
+
+def side_too_small(side: float, min_head_px: float) -> bool:
+    """`too_small` for a box's larger side (e.g. a track's median over its last boxes)."""
+    return side < 0.5 * min_head_px
 
 
 HAND_REACH = 0.6  # fingertips lie up to about half a shoulder width beyond the wrist
@@ -90,5 +100,5 @@ def on_arm(box: np.ndarray, points: np.ndarray, width: int, height: int) -> bool
     return False
 
 
-__all__ = ["FOREARM_REACH", "HAND_REACH", "HAND_SIZE", "JUMP", "JUMP_FLOOR", "SAME_BODY", "on_arm", "same_body",
-           "too_small"]
+__all__ = ["FOREARM_REACH", "HAND_REACH", "HAND_SIZE", "JUMP", "JUMP_FLOOR", "SAME_BODY", "box_side", "on_arm",
+           "same_body", "side_too_small", "too_small"]
