@@ -1,7 +1,8 @@
 """The classifiers the label pipeline runs in `RunInference`: a trained Keras model, or the pose rules.
 
-Both take the same inputs: (max_frames, 24, 4) arrays, the normalised pose with the frame mask as a fourth
-channel (RunInference passes one array per element; the model takes the two apart).
+Both take the same inputs: (max_frames, 24, 5) arrays, the normalised pose with the frame mask as a fourth
+channel and the person's hand motion per frame as a fifth (RunInference passes one array per element; the
+model takes them apart; a trained model reads the pose and the mask, the rules all three).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from poseact.hand_motion import frame_motion, grey
 from poseact.landmarks import NUM_LANDMARKS
 from poseact.normalize import normalize
 from poseact.people import Observation, PeopleConfig, PeoplePoser, similarity
@@ -66,6 +67,9 @@ class ChunkPose:
         people_per_frame: (F,) people found in each frame.
         tracking: Counts of the tracker's repairs: `duplicates_ended` (tracks ended because another held
             the same body) and `jumps_refused` (poses refused because a landmarker jumped to someone else).
+        hand_motion: Local track id -> (F,) motion of the person's hands low in front since the previous
+            sampled frame (`poseact.hand_motion.frame_motion`), NaN where not measured. Measured on every
+            sampled frame, posed or not (with the person's last posed landmarks).
     """
 
     chunk: Chunk
@@ -76,6 +80,7 @@ class ChunkPose:
     seconds: dict[str, float]
     people_per_frame: np.ndarray
     tracking: dict[str, int] = dataclasses.field(default_factory=dict)
+    hand_motion: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 def pose_chunk(
@@ -89,7 +94,11 @@ def pose_chunk(
     """
     times: list[float] = []
     seen: list[list[Observation]] = []
-    decode_s = 0.0
+    decode_s = hands_s = 0.0
+    motion: dict[int, dict[int, float]] = {}  # track -> frame index -> hand motion
+    last_points: dict[int, np.ndarray] = {}  # track -> landmarks of its last posed frame
+    present: list[int] = []  # the tracks found on the last posed frame
+    previous = None
     frames = iter_frames(path, fps, limits, info=info, span_ms=(1000 * chunk.start_s, 1000 * chunk.read_end_s))
     with PeoplePoser(model_buffer, people, fps) as poser:
         while True:
@@ -99,8 +108,20 @@ def pose_chunk(
             if frame is None:
                 break
             times.append(frame.timestamp_ms)
-            seen.append(poser.process(frame.rgb, frame.timestamp_ms))
-        seconds = {"decode": decode_s, "detect": poser.detection_seconds, "pose": poser.pose_seconds}
+            observations = poser.process(frame.rgb, frame.timestamp_ms)
+            seen.append(observations)
+            start = time.perf_counter()
+            if observations is not None:
+                present = [obs.track for obs in observations]
+                last_points.update((obs.track, obs.landmarks) for obs in observations)
+            current = grey(frame.rgb)
+            if previous is not None:
+                for track in present:
+                    motion.setdefault(track, {})[len(times) - 1] = frame_motion(previous, current, last_points[track])
+            previous = current
+            hands_s += time.perf_counter() - start
+        # The hands' pixels are per-person work beside the pose model: counted with it.
+        seconds = {"decode": decode_s, "detect": poser.detection_seconds, "pose": poser.pose_seconds + hands_s}
         tracking = {"duplicates_ended": poser.duplicates_ended, "jumps_refused": poser.jumps_refused,
                     "poses_held": poser.poses_held, "tiles_searched": poser.tiles_searched,
                     "tiles_reused": poser.tiles_reused}
@@ -117,8 +138,13 @@ def pose_chunk(
     for landmarks, detected, boxes in tracks.values():
         fill_skipped(posed, landmarks, detected, boxes)
     people = np.sum([d for _, d, _ in tracks.values()], axis=0) if tracks else np.zeros(count)
+    hands = {}
+    for track in sorted(tracks):
+        hands[track] = np.full(count, np.nan, np.float32)
+        for index, value in motion.get(track, {}).items():
+            hands[track][index] = value
     return ChunkPose(chunk, np.asarray(times, np.float64), dict(sorted(tracks.items())), info.width, info.height,
-                     seconds, np.asarray(people, np.int64), tracking)
+                     seconds, np.asarray(people, np.int64), tracking, hands)
 
 
 def fill_skipped(posed: np.ndarray, landmarks: np.ndarray, detected: np.ndarray, boxes: np.ndarray) -> None:
@@ -153,6 +179,8 @@ class WindowInput:
         end_s: Time of the last frame plus one frame interval.
         pose: (max_frames, 24, 3) float32.
         frame_mask: (max_frames,) int64.
+        hand_motion: (max_frames,) float32, the person's hand motion per frame (`ChunkPose.hand_motion`),
+            NaN where not measured and in padding frames; None when the chunk has none.
     """
 
     track: int
@@ -160,6 +188,7 @@ class WindowInput:
     end_s: float
     pose: np.ndarray
     frame_mask: np.ndarray
+    hand_motion: np.ndarray | None = None
 
 
 def window_starts(times_ms: np.ndarray, chunk: Chunk, config: WindowConfig) -> list[int]:
@@ -201,8 +230,12 @@ def windows(pose: ChunkPose, config: WindowConfig) -> Iterator[WindowInput]:
                 x, mask = normalize(landmarks[start:stop], found, aspect=aspect, max_frames=config.max_frames)
             except ValueError:
                 continue  # degenerate pose (zero shoulder width): nothing to classify
+            hands = None
+            if track in pose.hand_motion:
+                hands = np.full(config.max_frames, np.nan, np.float32)
+                hands[:stop - start] = np.where(found, pose.hand_motion[track][start:stop], np.nan)
             yield WindowInput(track, round(pose.times_ms[start] / 1000.0, 3),
-                              round(pose.times_ms[stop - 1] / 1000.0 + step_s, 3), x, mask)
+                              round(pose.times_ms[stop - 1] / 1000.0 + step_s, 3), x, mask, hands)
 
 
 def boundary_boxes(pose: ChunkPose, config: WindowConfig) -> dict[str, dict[int, dict[int, list[float]]]]:

@@ -49,18 +49,25 @@ Rules (thresholds are ramps `lo -> hi`, scoring 0 below `lo` and 1 above `hi`; w
   (a raised arm lifts its shoulder, which lowers the eyes against the shoulder line), so a person must sit
   up for about 15% of their time for it to be theirs (listening to the teacher), pulled towards the frontal-camera prior (`PRIOR_EYE_HEIGHT`, `PRIOR_PITCH`: medians of 21
   real upright clips, 0.68 and 0.07 sw) when the person has few windows (weight n / (n + 6)).
-- **writing** = head down and a hand low in front making small strokes: a visible wrist or index finger
-  below the shoulder line by 0.2 sw and within 1.2 sw of the body's centre line, whose position minus its
-  own 1/3 s moving average has an RMS 0.006 -> 0.02 sw above the person's own still hands (their stillest
-  windows; MediaPipe's jitter on still hands varies with size and video), and under 0.08 sw (small quick
-  strokes of a few % of the shoulder width, not sweeping gestures). See `stroke_scores`.
-  Writing and reading are sustained activities (seconds to minutes) while a 1 s window's stroke evidence is
-  noisy (MediaPipe's wrist jitter is of the order of the strokes), so a window's stroke score is the mean
-  over the person's windows that start within `STROKE_SPAN_S`/2 (1 s) of it and see a hand low in front:
-  five windows at the card's 0.5 s stride. Measured on the demo lecture over four runs whose landmarks
-  differed only by tracker details: reading 0.70 -> 0.77 and writing 0.69 -> 0.76 of the scripted windows,
-  and the runs agreed with each other on 0.876 of the windows instead of 0.861. The raise and the head are
-  not averaged: a 1 s raise must stay a raise, and a head coming up ends the activity at once.
+- **writing** = head down and a hand low in front that moves: the share of changed pixels around each
+  wrist low in front (at least 0.2 sw below the shoulder line, within 1.2 sw of the body's centre line),
+  less that of the person's neck and upper chest (`poseact.hand_motion`), averaged over the window, ramp
+  0.02 -> 0.06 above the person's own still hands (the 25th percentile of their windows, pulled towards
+  `PRIOR_STILL_MOTION` when they have few). Why these: a still hand changes 0-2% of its patch (compression
+  noise; 0.000-0.016 per student on the demo lecture while reading), and a hand 0.4 sw long moving 0.02 sw
+  a frame changes about its perimeter times that, about 7% of a patch 0.6 sw wide; the demo lecture's
+  writing puppets changed 8-39%. Not sweeping: a wrist or index finger whose position about its own
+  1/3 s moving average has an RMS above 0.08 -> 0.15 sw (gestures, reaching) is no writing.
+  Rules v2 scored landmark strokes instead (the RMS above, 0.006 -> 0.02 sw above the person's still
+  hands): MediaPipe's wrist jitters as much as a stroke moves (0.03-0.06 sw on the demo lecture's still
+  puppet hands), and v2 read 0.77 / 0.76 of the lecture's reading / writing windows right; with the
+  pixels, 0.93 / 0.96 (the same landmarks). Inputs without pixels (hand motion NaN throughout, e.g. a
+  window built from landmarks alone) still get v2's stroke score.
+  Writing and reading are sustained activities (seconds to minutes) while a 1 s window's evidence is
+  noisy, so a window's writing score is the mean over the person's windows that start within
+  `STROKE_SPAN_S`/2 (1 s) of it and see a hand low in front: five windows at the card's 0.5 s stride. The
+  raise and the head are not averaged: a 1 s raise must stay a raise, and a head coming up ends the
+  activity at once.
 - **reading** = head down and no strokes (hands still, holding something, or out of view).
 - **other** = the rest: head up and no raise.
 Scores sum to 1: raise R, writing (1-R)·D·S, reading (1-R)·D·(1-S), other (1-R)·(1-D).
@@ -77,11 +84,11 @@ import numpy as np
 
 from poseact.landmarks import MODEL_LANDMARKS, PoseLandmark
 
-VERSION = "2"  # 2: the stroke score is averaged over the surrounding 2 s (STROKE_SPAN_S)
+VERSION = "3"  # 2: the stroke score is averaged over the surrounding 2 s (STROKE_SPAN_S); 3: hands' pixels
 NAME = "rules"
 MODEL_ID = f"{NAME}@{VERSION}"
 CLASSES: tuple[str, ...] = ("hand_raise", "writing", "reading", "other")
-FEATURES: tuple[str, ...] = ("raise", "eye_height", "pitch", "stroke_rms", "head_frames")
+FEATURES: tuple[str, ...] = ("raise", "eye_height", "pitch", "stroke_rms", "head_frames", "hand_motion")
 """Per-window features `window_features` returns, in this order (NaN where nothing voted)."""
 
 FPS = 15.0
@@ -98,6 +105,10 @@ PRIOR_PITCH = 0.07
 PRIOR_WEIGHT_WINDOWS = 6.0
 BASELINE_QUANTILE = 0.85
 PRIOR_STILL_RMS = 0.01  # sw: MediaPipe's jitter on still real hands (5-15 thousandths of a shoulder width)
+PRIOR_STILL_MOTION = 0.005  # share of a still hand's patch that changes (compression noise)
+MOTION_RAMP = (0.02, 0.06)
+SWEEP_RAMP = (0.08, 0.15)
+MIN_MOTION_FRACTION = 1.0 / 3.0  # a window's hand motion counts when measured in a third of its frames
 _LOW_HAND_BELOW = 0.2
 _LOW_HAND_SIDE = 1.2
 _STROKE_SMOOTH_S = 1.0 / 3.0
@@ -274,21 +285,29 @@ def stroke_scores(rms: np.ndarray) -> np.ndarray:
     return np.nan_to_num(score, nan=0.0)
 
 
-def window_features(pose: np.ndarray, frame_mask: np.ndarray | None = None, fps: float = FPS) -> np.ndarray:
+def window_features(pose: np.ndarray, frame_mask: np.ndarray | None = None, fps: float = FPS,
+                    hand_motion: np.ndarray | None = None) -> np.ndarray:
     """The per-window features of `FEATURES` for one normalised window.
 
     Args:
         pose: (T, 24, 3) x, y, visibility from `poseact.normalize`.
         frame_mask: (T,) 1 for real frames; padding frames are dropped.
         fps: Frame rate of the window.
+        hand_motion: (T,) the person's hand motion per frame (`poseact.hand_motion`), NaN where not
+            measured; None: not known (landmarks alone).
 
     Returns:
         (len(FEATURES),) float64: raise score in [0, 1]; median eye height and eye-over-ear height (sw,
-        NaN when the head never voted); stroke RMS (sw, NaN when no hand was low in front); frames with a head.
+        NaN when the head never voted); stroke RMS (sw, NaN when no hand was low in front); frames with a
+        head; mean hand motion (NaN when measured in under `MIN_MOTION_FRACTION` of the frames).
     """
     pose = np.asarray(pose, np.float64)
+    motion = np.full(len(pose), np.nan) if hand_motion is None else np.asarray(hand_motion, np.float64)
+    if motion.shape != (len(pose),):
+        raise ValueError(f"hand_motion must be ({len(pose)},), got {motion.shape}")
     if frame_mask is not None:
-        pose = pose[np.asarray(frame_mask) > 0]
+        real = np.asarray(frame_mask) > 0
+        pose, motion = pose[real], motion[real]
     if pose.ndim != 3 or pose.shape[1:] != (len(MODEL_LANDMARKS), 3):
         raise ValueError(f"pose must be (T, {len(MODEL_LANDMARKS)}, 3), got {pose.shape}")
     raised = held(raise_levels(pose), int(round(HOLD_S * fps)))
@@ -300,22 +319,25 @@ def window_features(pose: np.ndarray, frame_mask: np.ndarray | None = None, fps:
     with _quiet():
         eye = float(np.nanmedian(face["eye_h"])) if np.isfinite(face["eye_h"]).any() else np.nan
         tilt = float(np.nanmedian(pitch)) if np.isfinite(pitch).any() else np.nan
-    return np.array([raised, eye, tilt, stroke_rms(pose, fps), float(np.isfinite(face["eye_h"]).sum())])
+    measured = np.isfinite(motion)
+    moving = float(np.mean(motion[measured])) if len(pose) and measured.sum() >= MIN_MOTION_FRACTION * len(pose) else np.nan
+    return np.array([raised, eye, tilt, stroke_rms(pose, fps), float(np.isfinite(face["eye_h"]).sum()), moving])
 
 
 def batch_features(batch: np.ndarray, fps: float = FPS) -> np.ndarray:
     """`window_features` of a batch shaped like the label pipeline's model input.
 
     Args:
-        batch: (N, T, 24, 4): x, y, visibility and the frame mask as a fourth channel.
+        batch: (N, T, 24, 4 or 5): x, y, visibility, the frame mask as a fourth channel and, when there is
+            a fifth, the hand motion per frame (the same on every landmark).
         fps: Frame rate.
 
     Returns:
         (N, len(FEATURES)).
     """
     batch = np.asarray(batch, np.float64)
-    return np.stack([window_features(w[..., :3], w[:, 0, 3], fps) for w in batch]) if len(batch) else (
-        np.zeros((0, len(FEATURES))))
+    return np.stack([window_features(w[..., :3], w[:, 0, 3], fps, w[:, 0, 4] if w.shape[-1] > 4 else None)
+                     for w in batch]) if len(batch) else np.zeros((0, len(FEATURES)))
 
 
 def _baseline(values: np.ndarray, prior: float, quantile: float | None = None) -> float:
@@ -342,6 +364,22 @@ def head_down(features: np.ndarray) -> np.ndarray:
     # Either cue is evidence of a bent head (a noisy OR): the eyes sink when the neck bends, the face
     # pitches when the head nods; a puppet or a camera far above may show only one of them.
     return 1.0 - (1.0 - np.nan_to_num(drop, nan=0.0)) * (1.0 - np.nan_to_num(nod, nan=0.0))
+
+
+def motion_scores(motion: np.ndarray, rms: np.ndarray) -> np.ndarray:
+    """Per window, a hand low in front that moves against the person's own still hands, in [0, 1] (0 where
+    no hand was measured): mean hand motion ramp `MOTION_RAMP` above the person's stillest windows (25th
+    percentile, pulled towards `PRIOR_STILL_MOTION` when they have few), and not sweeping (stroke RMS
+    above `SWEEP_RAMP`). See the module doc for why.
+
+    Args:
+        motion: (N,) the windows' mean hand motion (`FEATURES` "hand_motion").
+        rms: (N,) their stroke RMS (sw), NaN where no hand was seen low in front.
+    """
+    motion = np.asarray(motion, np.float64)
+    still = _baseline(motion, PRIOR_STILL_MOTION, quantile=0.25)
+    sweeping = np.nan_to_num(ramp(rms, *SWEEP_RAMP), nan=0.0)
+    return np.nan_to_num(ramp(motion - still, *MOTION_RAMP), nan=0.0) * (1.0 - sweeping)
 
 
 def smooth_strokes(scores: np.ndarray, seen: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -382,7 +420,11 @@ def person_scores(features: Sequence[Sequence[float]], starts: Sequence[float] |
     starts = np.arange(len(features)) * STRIDE_S if starts is None else np.asarray(starts, np.float64)
     raised = np.clip(np.nan_to_num(features[:, 0], nan=0.0), 0.0, 1.0)
     down = head_down(features)
-    strokes = smooth_strokes(stroke_scores(features[:, 3]), np.isfinite(features[:, 3]), starts)
+    motion = features[:, 5]
+    if np.isfinite(motion).any():  # the hands' pixels were seen (the label pipeline)
+        strokes = smooth_strokes(motion_scores(motion, features[:, 3]), np.isfinite(motion), starts)
+    else:  # landmarks alone: v2's landmark strokes
+        strokes = smooth_strokes(stroke_scores(features[:, 3]), np.isfinite(features[:, 3]), starts)
     rest = 1.0 - raised
     scores = np.stack([raised, rest * down * strokes, rest * down * (1.0 - strokes), rest * (1.0 - down)], axis=1)
     return np.round(scores, 5)
@@ -399,5 +441,5 @@ def is_rules(spec: str) -> bool:
 
 
 __all__ = ["CLASSES", "FEATURES", "MODEL_ID", "VERSION", "batch_features", "card", "head", "head_down",
-           "held", "is_rules", "person_scores", "raise_levels", "ramp", "smooth_strokes", "stroke_rms", "stroke_scores",
+           "held", "is_rules", "motion_scores", "person_scores", "raise_levels", "ramp", "smooth_strokes", "stroke_rms", "stroke_scores",
            "window_features"]

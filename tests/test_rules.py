@@ -209,7 +209,7 @@ def test_head_down_is_relative_to_the_persons_own_upright_head():
 
 
 def test_head_hidden_votes_for_nothing():
-    features = np.array([[0.0, np.nan, np.nan, np.nan, 0.0]] * 3)
+    features = np.array([[0.0, np.nan, np.nan, np.nan, 0.0, np.nan]] * 3)
     assert label(rules.person_scores(features)) == ["other"] * 3
 
 
@@ -248,3 +248,47 @@ def test_person_scores_default_starts_are_the_stride_apart():
     assert np.array_equal(by_order, by_time)
     # The lone writing window among reading ones within 1 s is averaged down to reading.
     assert label(by_order)[10] == "reading"
+
+
+def test_hand_motion_tells_writing_from_reading():
+    """Rules v3: with the hands' pixels measured, a bent head over moving hands is writing and over still
+    hands reading, whatever the landmarks' jitter says."""
+    bent = [frame(**head_moves(0.25, 0.12), **DESK)] * T
+    windows = [clip([frame()] * T, seed=i) for i in range(8)] + [clip(bent, seed=50), clip(bent, seed=51)]
+    motions = [0.0] * 8 + [0.2, 0.005]
+    features = np.stack([rules.window_features(w, hand_motion=np.full(T, m)) for w, m in zip(windows, motions)])
+    assert features[8, rules.FEATURES.index("hand_motion")] == pytest.approx(0.2)
+    scores = rules.person_scores(features, [0.5 * i for i in range(8)] + [10.0, 20.0])
+    assert label(scores) == ["other"] * 8 + ["writing", "reading"]
+
+
+def test_hand_motion_needs_a_third_of_the_frames():
+    window = clip([frame()] * T)
+    few = np.full(T, np.nan)
+    few[:T // 4] = 0.3
+    assert np.isnan(rules.window_features(window, hand_motion=few)[rules.FEATURES.index("hand_motion")])
+    enough = np.full(T, np.nan)
+    enough[:T // 2] = 0.3
+    assert rules.window_features(window, hand_motion=enough)[rules.FEATURES.index("hand_motion")] == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="hand_motion"):
+        rules.window_features(window, hand_motion=np.zeros(T + 1))
+
+
+def test_motion_scores_count_above_the_persons_still_hands_and_not_sweeping():
+    still = [0.0, 0.01, 0.005, 0.0, 0.01, 0.0, 0.005, 0.01]
+    motion = np.array([*still, 0.015, 0.08, 0.08])
+    rms = np.array([0.01] * 10 + [0.5])  # the last window's hand sweeps
+    scores = rules.motion_scores(motion, rms)
+    assert scores[:9].max() < 0.3 and scores[9] == 1.0 and scores[10] == 0.0
+    # Unmeasured windows score 0.
+    assert rules.motion_scores(np.array([np.nan, 0.1]), np.array([np.nan, 0.01]))[0] == 0.0
+
+
+def test_batch_features_read_the_fifth_channel():
+    window = clip([frame()] * T)
+    mask = np.ones((T, window.shape[1], 1))
+    four = np.concatenate([window, mask], axis=-1)[None]
+    five = np.concatenate([window, mask, np.full((T, window.shape[1], 1), 0.25)], axis=-1)[None]
+    at = rules.FEATURES.index("hand_motion")
+    assert np.isnan(rules.batch_features(four)[0, at])
+    assert rules.batch_features(five)[0, at] == pytest.approx(0.25)
