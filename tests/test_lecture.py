@@ -133,3 +133,19 @@ def test_plan_chunks_balanced_over_workers():
     assert len(plan_chunks(240.0, 60.0, 4.2, workers=2)) == 4  # already a multiple: unchanged
     assert len(plan_chunks(20.0, 60.0, 2.0, workers=2)) == 2  # a short video still keeps both busy
     assert len(plan_chunks(6.0, 60.0, 4.2, workers=2)) == 1  # ... unless a chunk would be mostly overlap
+
+
+def test_windows_carry_the_hand_motion_of_their_frames():
+    config = lecture.WindowConfig(fps=10.0, max_frames=10, stride_s=1.0, min_detected=0.5)
+    times = np.arange(0.0, 3.0, 0.1) * 1000
+    boxes = np.tile([100.0, 100.0, 200.0, 300.0], (len(times), 1))
+    seen = np.ones(len(times), bool)
+    seen[3] = False  # not found in one frame: its motion says nothing about the person
+    pose = _pose(Chunk(0, 0.0, math.inf, math.inf), times, {0: (boxes, seen)})
+    pose.hand_motion[0] = np.arange(len(times), dtype=np.float32) / 100
+    first = next(lecture.windows(pose, config))
+    assert first.hand_motion.shape == (10,)
+    assert np.isnan(first.hand_motion[3])
+    assert first.hand_motion[[0, 1, 9]].tolist() == pytest.approx([0.0, 0.01, 0.09])
+    pose.hand_motion.clear()  # a chunk without the hands' pixels: no motion, not zeros
+    assert next(lecture.windows(pose, config)).hand_motion is None
