@@ -18,9 +18,13 @@ Per sampled frame and person (`frame_motion`):
   hand hidden under the desk leaves a patch of still desk;
 - the patch's share of pixels whose grey level changed by more than `NOISE_LEVEL` since the previous
   sampled frame;
-- minus the same share in a patch around the shoulder midpoint (the neck and upper chest, where hands on a
-  desk do not go): the camera shaking, the light flickering or the whole body swaying changes those pixels
-  too, and is no writing;
+- minus the body's own motion: the same share in a patch around the shoulder midpoint (the neck) and in
+  one `CHEST_BELOW` sw below it (the chest), whichever changed less. The camera shaking, the light
+  flickering or the whole body swaying changes those pixels too, and is no writing. The lesser of two:
+  a nodding head moves the neck patch alone (on the bench lecture a back-row astronaut's shiny helmet ring
+  changed 0.04-0.12 of it a frame, as much as her writing hand, and her writing read as reading: 0.58 of
+  the scripted writing, 0.72 with the chest beside it), and hands in front of the chest move the chest
+  patch alone;
 - the largest of the wrists, at least 0; NaN when no wrist is low in front, or the shoulders are not seen
   (visibility under 0.5).
 
@@ -43,6 +47,7 @@ PATCH_SW = 0.3  # half the patch side: a hand is about 0.4 sw long, so the patch
 LOW_HAND_BELOW = 0.2  # sw below the shoulder line (as the rules' stroke test)
 LOW_HAND_SIDE = 1.2  # sw from the body's centre line
 MIN_VISIBILITY = 0.5
+CHEST_BELOW = 0.45  # sw below the shoulder midpoint: the chest, above the hands on a desk (about 1 sw below)
 _WRISTS = (int(PoseLandmark.LEFT_WRIST), int(PoseLandmark.RIGHT_WRIST))
 _SHOULDERS = (int(PoseLandmark.LEFT_SHOULDER), int(PoseLandmark.RIGHT_SHOULDER))
 
@@ -98,8 +103,10 @@ def frame_motion(previous: np.ndarray, current: np.ndarray, landmarks: np.ndarra
     hands = [h for h in hands if np.isfinite(h)]
     if not hands:
         return float("nan")
-    body = changed_share(previous, current, middle, half)
-    return max(0.0, max(hands) - (body if np.isfinite(body) else 0.0))
+    chest = middle + np.array([0.0, CHEST_BELOW * shoulder_width])
+    body = [v for v in (changed_share(previous, current, middle, half), changed_share(previous, current, chest, half))
+            if np.isfinite(v)]
+    return max(0.0, max(hands) - (min(body) if body else 0.0))
 
 
-__all__ = ["LOW_HAND_BELOW", "LOW_HAND_SIDE", "NOISE_LEVEL", "PATCH_SW", "changed_share", "frame_motion", "grey"]
+__all__ = ["CHEST_BELOW", "LOW_HAND_BELOW", "LOW_HAND_SIDE", "NOISE_LEVEL", "PATCH_SW", "changed_share", "frame_motion", "grey"]

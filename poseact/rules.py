@@ -51,7 +51,7 @@ Rules (thresholds are ramps `lo -> hi`, scoring 0 below `lo` and 1 above `hi`; w
   real upright clips, 0.68 and 0.07 sw) when the person has few windows (weight n / (n + 6)).
 - **writing** = head down and a hand low in front that moves: the share of changed pixels around each
   wrist low in front (at least 0.2 sw below the shoulder line, within 1.2 sw of the body's centre line),
-  less that of the person's neck and upper chest (`poseact.hand_motion`), averaged over the window, ramp
+  less that of the person's neck or chest, whichever moved less (`poseact.hand_motion`), averaged over the window, ramp
   0.02 -> 0.06 above the person's own still hands (the 25th percentile of their windows, pulled towards
   `PRIOR_STILL_MOTION` when they have few). Why these: a still hand changes 0-2% of its patch (compression
   noise; medians of 0.000-0.002 per student on the demo lecture while reading, 0.00 on the real clips),

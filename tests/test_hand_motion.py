@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from poseact import hand_motion
 
@@ -82,3 +83,13 @@ def test_noise_below_the_noise_level_is_still():
 def test_patch_outside_the_frame_is_nan():
     frame = scene()
     assert np.isnan(hand_motion.changed_share(frame, frame, np.array([-50.0, -50.0]), 10))
+
+
+def test_a_nodding_head_does_not_cancel_a_writing_hand():
+    """The neck patch moves with the head (a nod, a shiny collar); the chest does not: the body's own
+    motion is the lesser of the two, so the hand's motion stays."""
+    before = scene()
+    hand = with_patch_changed(before, (90, 140), 8, seed=1)
+    nodding = with_patch_changed(hand, (100, 74), 6, seed=2)  # inside the neck patch, above the chest patch
+    alone = hand_motion.frame_motion(before, hand, person())
+    assert hand_motion.frame_motion(before, nodding, person()) == pytest.approx(alone)
