@@ -5,8 +5,8 @@ MediaPipe's wrist landmark jitters by as much on a still hand (0.03-0.06 sw on t
 puppets, 0.005-0.02 on real clips), so a stroke score from landmarks mistook reading for writing and back
 (rules v2: 0.77 / 0.76 of the demo lecture's reading / writing windows). The pixels around a still hand do
 not change; around a writing hand they do. Measured on the demo lecture (the same landmarks, script
-times): the share of changed pixels around the hands, less the neck's, was 0.000-0.002 (median per
-student) while reading and 0.19-0.34 while writing.
+times): the share of changed pixels around the hands, less the body's, was 0.003-0.024 (median per
+student) while reading and 0.23-0.35 while writing.
 
 Per sampled frame and person (`frame_motion`):
 - each wrist low in front of the body (at least `LOW_HAND_BELOW` sw below the shoulder line, within

@@ -54,14 +54,14 @@ Rules (thresholds are ramps `lo -> hi`, scoring 0 below `lo` and 1 above `hi`; w
   less that of the person's neck or chest, whichever moved less (`poseact.hand_motion`), averaged over the window, ramp
   0.02 -> 0.06 above the person's own still hands (the 25th percentile of their windows, pulled towards
   `PRIOR_STILL_MOTION` when they have few). Why these: a still hand changes 0-2% of its patch (compression
-  noise; medians of 0.000-0.002 per student on the demo lecture while reading, 0.00 on the real clips),
-  and a hand 0.4 sw long moving 0.02 sw a frame changes about its perimeter times that, about 7% of a
-  patch 0.6 sw wide; the demo lecture's writing puppets changed 19-34% (medians per student). Not sweeping: a wrist or index finger whose position about its own
+  noise; medians of 0.003-0.024 per student on the demo lecture while reading), and a hand 0.4 sw long
+  moving 0.02 sw a frame changes about its perimeter times that, about 7% of a patch 0.6 sw wide; the demo
+  lecture's writing puppets changed 23-35% (medians per student). Not sweeping: a wrist or index finger whose position about its own
   1/3 s moving average has an RMS above 0.08 -> 0.15 sw (gestures, reaching) is no writing.
   Rules v2 scored landmark strokes instead (the RMS above, 0.006 -> 0.02 sw above the person's still
   hands): MediaPipe's wrist jitters as much as a stroke moves (0.03-0.06 sw on the demo lecture's still
   puppet hands), and v2 read 0.77 / 0.76 of the lecture's reading / writing windows right; with the
-  pixels, 0.93 / 0.94 (the same landmarks). Inputs without pixels (hand motion NaN throughout, e.g. a
+  pixels, 0.89 / 0.94 (the same landmarks). Inputs without pixels (hand motion NaN throughout, e.g. a
   window built from landmarks alone) still get v2's stroke score.
   Writing and reading are sustained activities (seconds to minutes) while a 1 s window's evidence is
   noisy, so a window's writing score is the mean over the person's windows that start within
