@@ -40,9 +40,9 @@ import numpy as np
 
 from poseact.landmarks import PoseLandmark
 
-# Grey levels (of 255) a pixel must change by to count: above compression noise (with 8, the demo lecture's
-# still reading hands changed 0.3-2.4% of their patches, medians per student), well below the contrast of a
-# hand's edge against paper or a desk (tens of levels).
+# Grey levels (of 255) a pixel must change by to count: above compression noise (with 8, the demo
+# lecture's still reading hands changed 0.3-2.4% of their patches beyond the body's, medians per student),
+# well below the contrast of a hand's edge against paper or a desk (tens of levels).
 NOISE_LEVEL = 8
 PATCH_SW = 0.3  # half the patch side: a hand is about 0.4 sw long, so the patch holds it and some paper
 LOW_HAND_BELOW = 0.2  # sw below the shoulder line (as the rules' stroke test)
