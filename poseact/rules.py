@@ -110,7 +110,7 @@ BASELINE_QUANTILE = 0.85
 PRIOR_STILL_RMS = 0.01  # sw: MediaPipe's jitter on still real hands (5-15 thousandths of a shoulder width)
 PRIOR_STILL_MOTION = 0.005  # share of a still hand's patch that changes (compression noise)
 MOTION_RAMP = (0.02, 0.06)
-SWEEP_RAMP = (0.08, 0.15)
+SWEEP_RAMP = (0.08, 0.15)  # sw of landmark RMS: a sweeping hand (gesture, reaching) is no writing, in v2 and v3
 MIN_MOTION_FRACTION = 1.0 / 3.0  # a window's hand motion counts when measured in a third of its frames
 _STROKE_SMOOTH_S = 1.0 / 3.0
 STROKE_SPAN_S = 2.0
@@ -282,7 +282,7 @@ def stroke_scores(rms: np.ndarray) -> np.ndarray:
     """
     rms = np.asarray(rms, np.float64)
     still = _baseline(rms, PRIOR_STILL_RMS, quantile=0.25)
-    score = ramp(rms - still, 0.006, 0.02) * (1.0 - ramp(rms, 0.08, 0.15))
+    score = ramp(rms - still, 0.006, 0.02) * (1.0 - ramp(rms, *SWEEP_RAMP))
     return np.nan_to_num(score, nan=0.0)
 
 
