@@ -66,7 +66,9 @@ class ChunkPose:
         seconds: Time spent per stage: decode, detect, pose.
         people_per_frame: (F,) people found in each frame.
         tracking: Counts of the tracker's repairs: `duplicates_ended` (tracks ended because another held
-            the same body) and `jumps_refused` (poses refused because a landmarker jumped to someone else).
+            the same body), `jumps_refused` (poses refused because a landmarker jumped to someone else),
+            `upside_down_refused` (poses refused because they stood on their head: a pose on an object), and
+            the counts of `--hold-still` (`poses_held`, `tiles_searched`, `tiles_reused`).
         hand_motion: Local track id -> (F,) motion of the person's hands low in front since the previous
             sampled frame (`poseact.hand_motion.frame_motion`), NaN where not measured. Measured on every
             sampled frame, posed or not (with the person's last posed landmarks).
@@ -123,6 +125,7 @@ def pose_chunk(
         # The hands' pixels are per-person work beside the pose model: counted with it.
         seconds = {"decode": decode_s, "detect": poser.detection_seconds, "pose": poser.pose_seconds + hands_s}
         tracking = {"duplicates_ended": poser.duplicates_ended, "jumps_refused": poser.jumps_refused,
+                    "upside_down_refused": poser.upside_down,
                     "poses_held": poser.poses_held, "tiles_searched": poser.tiles_searched,
                     "tiles_reused": poser.tiles_reused}
     count = len(times)

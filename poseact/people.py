@@ -49,7 +49,7 @@ from poseact.person_boxes import (
     similarity,
     torso_box,
 )
-from poseact.phantoms import JUMP, JUMP_FLOOR, box_side, on_arm, same_body, side_too_small, too_small
+from poseact.phantoms import JUMP, JUMP_FLOOR, box_side, on_arm, same_body, side_too_small, too_small, upside_down
 DETECTOR_INPUT_PX = 224  # MediaPipe's pose detector sees every image (tile) shrunk to 224 x 224
 # Head width in the detector's input above which it found people among others in classroom scenes
 # (tests/test_crowd.py: 25 px heads on 720p were found on tiles that made them 18 px, not on 12-15 px ones).
@@ -214,6 +214,7 @@ class PeoplePoser:
         self.pose_seconds = 0.0
         self.duplicates_ended = 0  # tracks ended because another track held the same person
         self.jumps_refused = 0  # poses refused because a landmarker jumped to another person
+        self.upside_down = 0  # poses refused because they stand on their head (`phantoms.upside_down`)
         self.poses_held = 0  # person-frames answered with the person's last pose (crop unchanged)
         self._tile_cache: dict[tuple[int, int, int, int], tuple[np.ndarray, list[np.ndarray]]] = {}
         self.tiles_searched = 0  # detection tiles run through the detector
@@ -281,6 +282,9 @@ class PeoplePoser:
                 box = landmark_box(points, width, height)
                 if area(box) <= 0:
                     continue
+                if upside_down(points, width, height):  # a pose on an object, turned over: no person
+                    self.upside_down += 1
+                    continue
                 boxes.append(box)
                 poses.append(points)
                 bodies.append(body_box(points, width, height))
@@ -344,6 +348,10 @@ class PeoplePoser:
                 continue
             box = landmark_box(points, width, height)
             if area(box) <= 0:
+                continue
+            if upside_down(points, width, height):
+                # Not seen: a follower that slid onto an object (a bottle, a palm) poses it upside down.
+                self.upside_down += 1
                 continue
             track.sizes.append(box_side(box))
             if side_too_small(float(np.median(track.sizes)), c.min_head_px):
@@ -457,4 +465,4 @@ def _as_array(landmarks) -> np.ndarray:
 
 __all__ = ["DETECTOR_HEAD_PX", "DETECTOR_INPUT_PX", "FOLLOWERS", "Observation", "PeopleConfig", "PeoplePoser",
            "body_box", "crop_box", "detection_grids", "iou", "landmark_box", "match", "merge_detections", "on_arm",
-           "same_body", "similarity", "tiles", "too_small", "torso_box"]
+           "same_body", "similarity", "tiles", "too_small", "torso_box", "upside_down"]

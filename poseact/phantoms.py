@@ -1,5 +1,6 @@
 """When a pose is not a new person: the same body seen twice, a pose squeezed into a few pixels, a "person"
-on someone's hand or forearm. The rules `poseact.people` applies before it starts or keeps a track.
+on someone's hand or forearm, a pose upside down. The rules `poseact.people` applies before it starts or
+keeps a track.
 """
 
 from __future__ import annotations
@@ -100,5 +101,25 @@ def on_arm(box: np.ndarray, points: np.ndarray, width: int, height: int) -> bool
     return False
 
 
+def upside_down(points: np.ndarray, width: int, height: int) -> bool:
+    """Whether a pose stands on its head: the torso (shoulders' midpoint to hips' midpoint) points up,
+    within 45 degrees of straight up, and the nose lies below the shoulders.
+
+    Nobody in a classroom is upside down; the landmark model is, when its region of interest was turned
+    over on an object it took for a person. Seen on real video: a "person" on a bottle on a table (the
+    two-people clip: face on the bottle's foot, hips above its cap, every landmark at visibility 1, for 3 s)
+    and on an open palm held to the camera (`torso_no_head`: the face on the palm, the hips at the wrist).
+    Neither the demo lecture (1,893 person-frames), the 20 ASL clips nor the seated hand raise has a single
+    such pose. Within 45 degrees of vertical, not just hips above shoulders: a person lying or bending
+    sideways is not upside down. Predicted landmarks count whatever their visibility: the model places the
+    hips of a seated student behind a desk below the shoulders all the same.
+    """
+    scale = np.array([width, height], np.float32)
+    shoulders = (points[11, :2] + points[12, :2]) / 2 * scale
+    torso = (points[23, :2] + points[24, :2]) / 2 * scale - shoulders
+    nose_below = float(points[0, 1] * height) > float(shoulders[1])
+    return bool(nose_below and torso[1] < 0 and abs(float(torso[1])) > abs(float(torso[0])))
+
+
 __all__ = ["FOREARM_REACH", "HAND_REACH", "HAND_SIZE", "JUMP", "JUMP_FLOOR", "SAME_BODY", "box_side", "on_arm",
-           "same_body", "side_too_small", "too_small"]
+           "same_body", "side_too_small", "too_small", "upside_down"]

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from poseact.landmarks import NUM_LANDMARKS, PoseLandmark
+from poseact.phantoms import upside_down
 from poseact.video import Frame
 
 
@@ -138,7 +139,11 @@ class PoseLandmarkerModel:
                 last_ms = ts
                 image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame.rgb))
                 result = landmarker.detect_for_video(image, ts)
-                people = [_as_array(p) for p in result.pose_landmarks]
+                # A pose standing on its head is the model's guess on an object or a palm, not a person
+                # (`poseact.phantoms.upside_down`; the real torso clip: 88 of 98 poses, the face on the palm).
+                poses = [_as_array(p) for p in result.pose_landmarks]
+                kept = [i for i, p in enumerate(poses) if not upside_down(p, width, height)]
+                people = [poses[i] for i in kept]
                 times.append(frame.timestamp_ms)
                 counts.append(len(people))
                 if not people:
@@ -149,7 +154,7 @@ class PoseLandmarkerModel:
                 k = choose_subject(people, previous_mid, aspect)
                 previous_mid = _shoulder_mid(people[k], aspect)
                 image_lm.append(people[k])
-                world_lm.append(_as_array(result.pose_world_landmarks[k])[:, :3])
+                world_lm.append(_as_array(result.pose_world_landmarks[kept[k]])[:, :3])
                 found.append(1)
         count = len(times)
         return ClipPose(

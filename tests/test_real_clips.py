@@ -49,4 +49,6 @@ def test_detection_rates_on_real_people(extracted):
     assert len(asl) == 20 and min(asl) >= 0.9
     assert rates["seated_hand_raise_to_face.mp4"] >= 0.9
     assert rates["two_people_table.mp4"] >= 0.5
-    assert rates["torso_no_head.mp4"] > 0.0
+    # The head is out of frame: 88 of MediaPipe's 98 poses stood on their head (a face on the open palm, the
+    # hips above it) and are refused (`poseact.phantoms.upside_down`); 0.81 of the frames were "found" before.
+    assert rates["torso_no_head.mp4"] < 0.2
