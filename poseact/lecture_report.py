@@ -48,8 +48,16 @@ def _facts(summary: dict[str, Any], privacy: str) -> Raw:
             ("model", summary["model"]), ("classes", ", ".join(summary["classes"])),
             ("persons", summary["persons"]), ("segments", summary["segments"]),
             ("people per frame", f"mean {people.get('mean', 0)}, most {people.get('max', 0)}"),
+            ("tracker repairs", _repairs(summary)),
             ("pictures", PRIVACY_NOTE[privacy])]
     return table(None, rows, cls="facts")
+
+
+def _repairs(summary: dict[str, Any]) -> str:
+    """What the tracker mended or refused so that each person is listed once (`poseact.people`)."""
+    return (f"{summary.get('tracks_merged_as_duplicates', 0)} tracks merged as duplicates (two tracks on one body), "
+            f"{summary.get('jumps_refused', 0)} poses refused as jumps to another person, "
+            f"{summary.get('poses_upside_down_refused', 0)} poses refused as upside down (on an object)")
 
 
 def person_rows(summary: dict[str, Any], tracks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

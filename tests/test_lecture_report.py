@@ -16,7 +16,8 @@ def lecture(video: str = "/data/lecture 1.mp4", key: str = "lecture_1-0123abcd")
     """A lecture's summary.json, as `pipelines.label_outputs.write_lecture` writes it."""
     return {"video": video, "key": key, "model": "rules@1", "classes": ["hand_raise", "writing", "reading", "other"],
             "duration_s": 90.0, "width": 1280, "height": 720, "fps": 30.0, "chunks": 2, "persons": 2, "frames": 1350,
-            "people_per_frame": {"mean": 1.9, "max": 2}, "segments": 4,
+            "people_per_frame": {"mean": 1.9, "max": 2}, "segments": 4, "tracks_merged_as_duplicates": 3,
+            "jumps_refused": 1, "poses_upside_down_refused": 7,
             "per_person": {"0": {"hand_raises": 2, "seconds_writing": 30.0, "seconds_reading": 0.0},
                            "1": {"hand_raises": 0, "seconds_writing": 0.0, "seconds_reading": 75.5}},
             "options": {"windows": {"fps": 15.0}}}
@@ -39,6 +40,8 @@ def test_lecture_page_shows_every_person_with_pictures_and_figures():
     assert re.search(r"<td class=num>0</td><td class=num>0\.0 s</td><td class=num>1:15</td><td class=num>1:18</td>", html)
     assert html.count('data-action="hand_raise"') == 4  # overview and person strips
     assert "blurred (--blur-faces)" in html
+    assert ("3 tracks merged as duplicates (two tracks on one body), 1 poses refused as jumps to another person, "
+            "7 poses refused as upside down") in html
 
 
 def test_no_images_means_no_picture_of_anyone():
