@@ -109,8 +109,9 @@ def upside_down(points: np.ndarray, width: int, height: int) -> bool:
     over on an object it took for a person. Seen on real video: a "person" on a bottle on a table (the
     two-people clip: face on the bottle's foot, hips above its cap, every landmark at visibility 1, for 3 s)
     and on an open palm held to the camera (`torso_no_head`: the face on the palm, the hips at the wrist).
-    Neither the demo lecture (1,893 person-frames), the 20 ASL clips nor the seated hand raise has a single
-    such pose. Within 45 degrees of vertical, not just hips above shoulders: a person lying or bending
+    Never a student's pose: none among the 20 ASL clips, the seated hand raise and the crowd scenes
+    (`poseact.crowd`); on the main job's 40 s demo lecture 36 refused poses, each in a frame where all four
+    students were posed upright beside it (phantoms on a cap badge, a desk). Within 45 degrees of vertical, not just hips above shoulders: a person lying or bending
     sideways is not upside down. Predicted landmarks count whatever their visibility: the model places the
     hips of a seated student behind a desk below the shoulders all the same.
     """
