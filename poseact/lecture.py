@@ -125,7 +125,7 @@ def pose_chunk(
         # The hands' pixels are per-person work beside the pose model: counted with it.
         seconds = {"decode": decode_s, "detect": poser.detection_seconds, "pose": poser.pose_seconds + hands_s}
         tracking = {"duplicates_ended": poser.duplicates_ended, "jumps_refused": poser.jumps_refused,
-                    "upside_down_refused": poser.upside_down,
+                    "upside_down_refused": poser.upside_down_refused,
                     "poses_held": poser.poses_held, "tiles_searched": poser.tiles_searched,
                     "tiles_reused": poser.tiles_reused}
     count = len(times)

@@ -214,7 +214,7 @@ class PeoplePoser:
         self.pose_seconds = 0.0
         self.duplicates_ended = 0  # tracks ended because another track held the same person
         self.jumps_refused = 0  # poses refused because a landmarker jumped to another person
-        self.upside_down = 0  # poses refused because they stand on their head (`phantoms.upside_down`)
+        self.upside_down_refused = 0  # poses refused because they stand on their head (`phantoms.upside_down`)
         self.poses_held = 0  # person-frames answered with the person's last pose (crop unchanged)
         self._tile_cache: dict[tuple[int, int, int, int], tuple[np.ndarray, list[np.ndarray]]] = {}
         self.tiles_searched = 0  # detection tiles run through the detector
@@ -283,7 +283,7 @@ class PeoplePoser:
                 if area(box) <= 0:
                     continue
                 if upside_down(points, width, height):  # a pose on an object, turned over: no person
-                    self.upside_down += 1
+                    self.upside_down_refused += 1
                     continue
                 boxes.append(box)
                 poses.append(points)
@@ -351,7 +351,7 @@ class PeoplePoser:
                 continue
             if upside_down(points, width, height):
                 # Not seen: a follower that slid onto an object (a bottle, a palm) poses it upside down.
-                self.upside_down += 1
+                self.upside_down_refused += 1
                 continue
             track.sizes.append(box_side(box))
             if side_too_small(float(np.median(track.sizes)), c.min_head_px):

@@ -170,5 +170,5 @@ def test_no_person_on_the_bottle_of_the_real_two_people_clip(model_buffer):
                 on_bottle += bool(bottle[0] <= centre[0] <= bottle[2] and bottle[1] <= centre[1] <= bottle[3]
                                   and frame.timestamp_ms < 6000)
                 assert not people.upside_down(obs.landmarks, 340, 256)
-    assert poser.upside_down > 0  # the bottle was posed, and refused
+    assert poser.upside_down_refused > 0  # the bottle was posed, and refused
     assert on_bottle <= 3, on_bottle
