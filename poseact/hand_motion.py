@@ -110,4 +110,5 @@ def frame_motion(previous: np.ndarray, current: np.ndarray, landmarks: np.ndarra
     return max(0.0, max(hands) - (min(body) if body else 0.0))
 
 
-__all__ = ["CHEST_BELOW", "LOW_HAND_BELOW", "LOW_HAND_SIDE", "NOISE_LEVEL", "PATCH_SW", "changed_share", "frame_motion", "grey"]
+__all__ = ["CHEST_BELOW", "LOW_HAND_BELOW", "LOW_HAND_SIDE", "NOISE_LEVEL", "PATCH_SW", "changed_share", "frame_motion",
+           "grey"]

@@ -51,13 +51,13 @@ Rules (thresholds are ramps `lo -> hi`, scoring 0 below `lo` and 1 above `hi`; w
   real upright clips, 0.68 and 0.07 sw) when the person has few windows (weight n / (n + 6)).
 - **writing** = head down and a hand low in front that moves: the share of changed pixels around each
   wrist low in front (at least 0.2 sw below the shoulder line, within 1.2 sw of the body's centre line),
-  less that of the person's neck or chest, whichever moved less (`poseact.hand_motion`), averaged over the window, ramp
-  0.02 -> 0.06 above the person's own still hands (the 25th percentile of their windows, pulled towards
+  less that of the person's neck or chest, whichever moved less (`poseact.hand_motion`), averaged over the
+  window, ramp 0.02 -> 0.06 above the person's own still hands (the 25th percentile of their windows, pulled towards
   `PRIOR_STILL_MOTION` when they have few). Why these: a still hand changes 0-2% of its patch (compression
   noise; medians of 0.003-0.024 per student on the demo lecture while reading), and a hand 0.4 sw long
   moving 0.02 sw a frame changes about its perimeter times that, about 7% of a patch 0.6 sw wide; the demo
-  lecture's writing puppets changed 23-35% (medians per student). Not sweeping: a wrist or index finger whose position about its own
-  1/3 s moving average has an RMS above 0.08 -> 0.15 sw (gestures, reaching) is no writing.
+  lecture's writing puppets changed 23-35% (medians per student). Not sweeping: a wrist or index finger
+  whose position about its own 1/3 s moving average has an RMS above 0.08 -> 0.15 sw (gestures, reaching) is no writing.
   Rules v2 scored landmark strokes instead (the RMS above, 0.006 -> 0.02 sw above the person's still
   hands): MediaPipe's wrist jitters as much as a stroke moves (0.03-0.06 sw on the demo lecture's still
   puppet hands), and v2 read 0.77 / 0.76 of the lecture's reading / writing windows right; with the
