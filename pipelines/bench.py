@@ -21,9 +21,10 @@ import sys
 import tempfile
 import time
 
-from poseact import arguments, pose_model, storage, video
-from poseact.manifest import read_clips
-from poseact.pose import PoseConfig, PoseLandmarkerModel
+from poseact.common import arguments, storage
+from poseact.data.manifest import read_clips
+from poseact.pose import pose_model, video
+from poseact.pose.landmarker import PoseConfig, PoseLandmarkerModel
 
 
 def bare_loop(manifest: str, model_path: str, fps: float, num_poses: int) -> dict[str, float]:
@@ -112,8 +113,9 @@ def bench_train(sequences: int = 256, epochs: int = 3, repeats: int = 50) -> dic
     import keras  # noqa: PLC0415
     import numpy as np  # noqa: PLC0415
 
-    from poseact import export, hparams, schema  # noqa: PLC0415
-    from poseact.models import MODEL_BUILDERS, build_model, compile_model  # noqa: PLC0415
+    from poseact.data import schema  # noqa: PLC0415
+    from poseact.learn import export, hparams  # noqa: PLC0415
+    from poseact.learn.models import MODEL_BUILDERS, build_model, compile_model  # noqa: PLC0415
 
     rng = np.random.default_rng(0)
     inputs = {schema.POSE: rng.normal(size=(sequences, 48, 24, 3)).astype(np.float32),
@@ -179,9 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="poseact-bench-") as work:
         manifest = args.input
         if not manifest:
-            from poseact import demo  # noqa: PLC0415
+            from poseact.demo import clips  # noqa: PLC0415
 
-            manifest = demo.make_demo_dataset(os.path.join(work, "demo"), sessions=args.sessions, seed=1)
+            manifest = clips.make_demo_dataset(os.path.join(work, "demo"), sessions=args.sessions, seed=1)
         common = (str(model.path), args.fps, args.num_poses)
         a = bare_loop(manifest, *common)
         others = {name: compare_model(manifest, name, common) for name in args.also_model}

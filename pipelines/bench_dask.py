@@ -56,7 +56,7 @@ def _peak_rss_mib() -> float:
 
 
 def _first_clips(manifest: str, count: int, path: str) -> str:
-    from poseact.manifest import read_clips  # noqa: PLC0415
+    from poseact.data.manifest import read_clips  # noqa: PLC0415
 
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)

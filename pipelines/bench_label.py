@@ -6,7 +6,7 @@ Without `--input` it makes a multi-person demo lecture (4 students, 1280x720, 30
 cached in `--work`). The default model is `rules`, whose labels are not trivial (an untrained model labels
 everything alike, and any two paths would agree on it). In one run it measures:
 
-(a) bare loops (decode + person detection + per-person pose, `poseact.lecture.pose_chunk`, one process, no
+(a) bare loops (decode + person detection + per-person pose, `poseact.label.lecture.pose_chunk`, one process, no
     Beam) over the first `--bare-seconds`, once as `--exact` does and once as the default does: real-time
     factor, milliseconds per person-frame of each stage, and the mean landmark deviation between them;
 (b) the labelling pipeline on `--workers` DirectRunner worker processes over the whole video, with the
@@ -21,12 +21,12 @@ import argparse
 import json
 import os
 import time
-
 from typing import Any
 
 import numpy as np
 
-from poseact import arguments, pose_model, storage
+from poseact.common import arguments, storage
+from poseact.pose import pose_model
 
 _CARD_FPS = 15.0
 _VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")
@@ -34,7 +34,7 @@ _VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")
 
 def make_inputs(work: str, seconds: float, video_fps: float, model_dir: str | None) -> tuple[str, str]:
     """The benchmark lecture and model folder (made once, reused from `work`)."""
-    from poseact import demo  # noqa: PLC0415
+    from poseact.demo import clips as demo  # noqa: PLC0415
 
     os.makedirs(work, exist_ok=True)
     video = os.path.join(work, f"lecture-{seconds:g}s-{video_fps:g}fps.mp4")
@@ -48,10 +48,11 @@ def make_inputs(work: str, seconds: float, video_fps: float, model_dir: str | No
     if not os.path.exists(os.path.join(model_dir, "model_card.json")):
         import keras  # noqa: PLC0415
 
-        from poseact import export, schema  # noqa: PLC0415
-        from poseact.hparams import HParams  # noqa: PLC0415
-        from poseact.models import build_paper_model  # noqa: PLC0415
-        from poseact.normalize import NORMALIZATION_VERSION  # noqa: PLC0415
+        from poseact.data import schema  # noqa: PLC0415
+        from poseact.data.normalize import NORMALIZATION_VERSION  # noqa: PLC0415
+        from poseact.learn import export  # noqa: PLC0415
+        from poseact.learn.hparams import HParams  # noqa: PLC0415
+        from poseact.learn.models import build_paper_model  # noqa: PLC0415
 
         keras.utils.set_random_seed(0)
         card = {"classes": list(demo.CLASSES), "max_frames": schema.max_frames(), "fps": _CARD_FPS,
@@ -63,8 +64,8 @@ def make_inputs(work: str, seconds: float, video_fps: float, model_dir: str | No
 
 def bare_loop(video: str, seconds: float, fps: float, model_path: str, people) -> tuple[dict[str, Any], Any]:
     """Decode, detect and pose the first `seconds` of `video` in this process, as the pipeline does per chunk."""
-    from poseact import lecture  # noqa: PLC0415
-    from poseact.video import Chunk, VideoLimits, probe  # noqa: PLC0415
+    from poseact.label import lecture  # noqa: PLC0415
+    from poseact.pose.video import Chunk, VideoLimits, probe  # noqa: PLC0415
 
     info = probe(video, VideoLimits(max_duration_s=24 * 3600))
     span = min(seconds, info.duration_s)
@@ -134,8 +135,8 @@ def _rows(path: str) -> list[dict[str, Any]]:
 
 def agreement_per_video(runs: dict[str, dict]) -> dict[str, dict]:
     """Per video: per-second agreement of the default run with the exact run."""
-    from poseact.path_agreement import per_second_agreement  # noqa: PLC0415
-    from poseact.video import VideoLimits, probe  # noqa: PLC0415
+    from poseact.label.path_agreement import per_second_agreement  # noqa: PLC0415
+    from poseact.pose.video import VideoLimits, probe  # noqa: PLC0415
 
     out = {}
     videos = {t["video"] for run in runs.values() for t in run["tracks"]}
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     import glob  # noqa: PLC0415
 
     from pipelines import label  # noqa: PLC0415
-    from poseact.people import PeopleConfig  # noqa: PLC0415
+    from poseact.people.tracker import PeopleConfig  # noqa: PLC0415
 
     model_arg = None if args.model == "untrained" else args.model
     video, model_dir = make_inputs(args.work, args.seconds, args.video_fps, model_arg or None)

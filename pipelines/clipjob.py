@@ -19,13 +19,13 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipelines import progress, routing, runs, sinks
-from poseact import redact, schema, storage
-from poseact.errors import ClipError
-from poseact.extraction import ClipStats, clip_id
-from poseact.manifest import ClipSpec, class_names, read_clips
-from poseact.normalize import NORMALIZATION_VERSION
-from poseact.splits import SPLITS, assign_splits
-
+from poseact.common import redact, storage
+from poseact.common.errors import ClipError
+from poseact.data import schema
+from poseact.data.extraction import ClipStats, clip_id
+from poseact.data.manifest import ClipSpec, class_names, read_clips
+from poseact.data.normalize import NORMALIZATION_VERSION
+from poseact.data.splits import SPLITS, assign_splits
 
 
 class ClipFn(beam.DoFn):
@@ -174,7 +174,7 @@ def run_job(
     """Read and split the clip list, run the pipeline, write every output; returns the summary.
 
     Raises:
-        poseact.manifest.ManifestError: The clip list is unusable (raised before any work starts).
+        poseact.data.manifest.ManifestError: The clip list is unusable (raised before any work starts).
     """
     if args.num_shards < 1:
         raise ValueError("--num-shards must be at least 1")

@@ -17,12 +17,13 @@ from apache_beam.metrics import Metrics
 
 from pipelines import flags
 from pipelines.clipjob import ClipFn, ConvertClips, add_common_flags, run_job
-from poseact import arguments, pose_model
-from poseact.extraction import ClipStats, ExtractConfig, extract_clip
-from poseact.manifest import VIDEO_EXTENSIONS, ClipSpec
-from poseact.pose import PoseConfig, PoseLandmarkerModel
-from poseact.schema import max_frames
-from poseact.video import VideoLimits
+from poseact.common import arguments
+from poseact.data.extraction import ClipStats, ExtractConfig, extract_clip
+from poseact.data.manifest import VIDEO_EXTENSIONS, ClipSpec
+from poseact.data.schema import max_frames
+from poseact.pose import pose_model
+from poseact.pose.landmarker import PoseConfig, PoseLandmarkerModel
+from poseact.pose.video import VideoLimits
 
 _LOG = logging.getLogger(__name__)
 
@@ -71,8 +72,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run extraction; returns the summary (also written to `OUTPUT/summary.json`).
 
     Raises:
-        poseact.manifest.ManifestError: The input list is unusable (before any work starts).
-        poseact.pose_model.PoseModelError: No pose model could be obtained.
+        poseact.data.manifest.ManifestError: The input list is unusable (before any work starts).
+        poseact.pose.pose_model.PoseModelError: No pose model could be obtained.
     """
     args, beam_args = flags.parse(build_parser(), argv)
     config = ExtractConfig(

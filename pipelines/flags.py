@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 
-from poseact.arguments import flag_of, hint, long_flags
+from poseact.common.arguments import flag_of, hint, long_flags
 
 
 @functools.lru_cache(maxsize=1)

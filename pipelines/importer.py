@@ -13,11 +13,11 @@ from typing import Any
 
 from pipelines import flags
 from pipelines.clipjob import ClipFn, ConvertClips, add_common_flags, run_job
-from poseact import arguments
-from poseact.extraction import ClipStats, ExtractConfig, import_clip
-from poseact.landmark_files import LANDMARK_EXTENSIONS
-from poseact.manifest import ClipSpec
-from poseact.schema import max_frames
+from poseact.common import arguments
+from poseact.data.extraction import ClipStats, ExtractConfig, import_clip
+from poseact.data.landmark_files import LANDMARK_EXTENSIONS
+from poseact.data.manifest import ClipSpec
+from poseact.data.schema import max_frames
 
 
 class ImportClipFn(ClipFn):

@@ -39,12 +39,21 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from pipelines import flags, label_models, label_outputs, progress, routing, runs, sinks, watch
 from pipelines.label_models import PoseModelHandler  # noqa: F401 (re-exported: tests and users import it here)
 from pipelines.label_outputs import (  # noqa: F401 (re-exported: tests and users import them here)
-    DONE, LECTURES, SEGMENT_COLUMNS, TRACK_COLUMNS, video_key, write_run_tables, write_table)
-from poseact import arguments, lecture, pose_model, rules, segments, snapshots, storage
-from poseact.errors import ClipError
-from poseact.manifest import read_uris
-from poseact.people import PeopleConfig
-from poseact.video import VideoInfo, VideoLimits, plan_chunks, probe
+    DONE,
+    LECTURES,
+    SEGMENT_COLUMNS,
+    TRACK_COLUMNS,
+    video_key,
+    write_run_tables,
+    write_table,
+)
+from poseact.common import arguments, storage
+from poseact.common.errors import ClipError
+from poseact.data.manifest import read_uris
+from poseact.label import lecture, rules, segments, snapshots
+from poseact.people.tracker import PeopleConfig
+from poseact.pose import pose_model
+from poseact.pose.video import VideoInfo, VideoLimits, plan_chunks, probe
 
 _LOG = logging.getLogger(__name__)
 WINDOWS_PER_BATCH = 64  # windows per model call
@@ -71,7 +80,7 @@ class LabelOptions:
     overlay: bool
     limits: VideoLimits
     images: bool = True  # thumbnails and snapshots of people in report.html (False: --no-images)
-    workers: int = 1  # --balance-workers: chunks in a multiple of this many (`poseact.video.plan_chunks`)
+    workers: int = 1  # --balance-workers: chunks in a multiple of this many (`poseact.pose.video.plan_chunks`)
     blur_faces: bool = False  # faces blurred in every picture and in overlay.mp4
 
 
@@ -203,7 +212,7 @@ class ChunkPoseFn(beam.DoFn):
         self._videos.close()
 
     def process(self, task: dict[str, Any]):
-        from poseact.video import Chunk  # noqa: PLC0415
+        from poseact.pose.video import Chunk  # noqa: PLC0415
 
         key, uri = task["key"], task["uri"]
         chunk = Chunk(**task["chunk"])
@@ -324,7 +333,7 @@ class FinishVideoFn(beam.DoFn):
             work = storage.join(self._work_root, key)
 
             def overlay_fn(out_uri: str) -> None:
-                from poseact import overlay  # noqa: PLC0415
+                from poseact.label import overlay  # noqa: PLC0415
 
                 overlay.render(video["uri"], info, work, mapping, segs, self._options.windows.fps, out_uri,
                                blur_faces=self._options.blur_faces)
@@ -562,7 +571,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run `poseact label`; returns the run summary (also written to `OUTPUT/run.json`).
 
     Raises:
-        poseact.manifest.ManifestError: The input list is unusable (before any work starts).
+        poseact.data.manifest.ManifestError: The input list is unusable (before any work starts).
         ValueError: A bad flag or an unusable model folder.
     """
     args, beam_args = flags.parse(build_parser(), argv)

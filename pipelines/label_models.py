@@ -23,7 +23,9 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     from apache_beam.ml.inference.tensorflow_inference import TFModelHandlerNumpy
 
-from poseact import export, rules, storage
+from poseact.common import storage
+from poseact.label import rules
+from poseact.learn import export
 
 
 class PoseModelHandler(TFModelHandlerNumpy):
@@ -59,7 +61,7 @@ class _Rules:
 
 
 class RulesModelHandler(ModelHandler):
-    """`poseact.rules` as a model: each window's rule features (`rules.FEATURES`), turned into class scores
+    """`poseact.label.rules` as a model: each window's rule features (`rules.FEATURES`), turned into class scores
     per person when the video finishes (the head-down rule needs the person's own baseline)."""
 
     def __init__(self, fps: float = rules.FPS) -> None:
@@ -86,7 +88,7 @@ def read_card(model: str) -> dict[str, Any]:
 
     Raises:
         ValueError: Not a model folder, or an unknown rules version.
-        poseact.export.IncompatibleModelError: The model's schema or normalisation differs from this code's.
+        poseact.learn.export.IncompatibleModelError: The model's schema or normalisation differs from this code's.
     """
     if rules.is_rules(model):
         return rules.card()

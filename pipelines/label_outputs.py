@@ -1,6 +1,6 @@
 """Labelling's outputs: each lecture's files, the run-level tables, errors.jsonl and run.json.
 
-Everything here writes through `poseact.storage` (local, gs://, s3://), atomically, and in a fixed
+Everything here writes through `poseact.common.storage` (local, gs://, s3://), atomically, and in a fixed
 order, so the same labels give the same bytes. The Beam wiring stays in `pipelines.label`.
 """
 
@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from pipelines import progress, sinks
-from poseact import lecture_report, segments, snapshots, storage
-from poseact.video import VideoInfo
+from poseact.common import storage
+from poseact.label import lecture_report, segments, snapshots
+from poseact.pose.video import VideoInfo
 
 _LOG = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class FinishedLecture:
         uri: The video.
         info: Its probed header.
         segments: Every person's segments.
-        tracks: One row per person (`poseact.lecture.merge_track_stats`).
+        tracks: One row per person (`poseact.label.lecture.merge_track_stats`).
         people_per_frame: People found in each owned frame, in time order.
         chunks: Chunks the video was cut into.
         classes: The model's classes.
@@ -53,7 +54,7 @@ class FinishedLecture:
         options: The labelling options (`pipelines.label.LabelOptions`), recorded in summary.json.
         fingerprint: What the labels depend on (`done.json`; a re-run with the same skips the video).
         pictures: Thumbnails and hand-raise snapshots for the report (`make_pictures`).
-        tracking: The tracker's repairs summed over chunks (`poseact.lecture.ChunkPose.tracking`).
+        tracking: The tracker's repairs summed over chunks (`poseact.label.lecture.ChunkPose.tracking`).
     """
 
     key: str
@@ -83,7 +84,7 @@ def write_lecture(output: str, done: FinishedLecture, overlay: Any = None) -> di
     Returns:
         The lecture's row for the run (video, key, persons, segments, duration, frames).
     """
-    from poseact import report  # noqa: PLC0415
+    from poseact.learn import plots  # noqa: PLC0415
 
     segs, tracks, info = done.segments, done.tracks, done.info
     seg_rows = [{"video": done.uri, "person": s.person, "start_s": s.start_s, "end_s": s.end_s,
@@ -95,7 +96,7 @@ def write_lecture(output: str, done: FinishedLecture, overlay: Any = None) -> di
     write_table(storage.join(folder, "segments.parquet"), seg_rows, SEGMENT_COLUMNS)
     write_table(storage.join(folder, "tracks.parquet"), track_rows, TRACK_COLUMNS)
     duration = info.duration_s or (max((s.end_s for s in segs), default=0.0))
-    report.plot_timeline(segs, done.classes, duration, storage.join(folder, "timeline.png"),
+    plots.plot_timeline(segs, done.classes, duration, storage.join(folder, "timeline.png"),
                          title=os.path.basename(done.uri))
     summary = {
         "video": done.uri, "key": done.key, "model": done.model_id, "classes": done.classes,
@@ -159,7 +160,7 @@ def make_pictures(uri: str, info: VideoInfo, chunks: Sequence[dict[str, Any]], m
                   tracks: Sequence[dict[str, Any]], segs: Sequence[segments.Segment], options: Any) -> lecture_report.Pictures:
     """Each person's thumbnail and a snapshot of each hand raise, cut from the few frames they need.
 
-    The frames are the chunks' sampled ones (`poseact.snapshots`); the video is decoded once more at
+    The frames are the chunks' sampled ones (`poseact.label.snapshots`); the video is decoded once more at
     those times only (a remote video is copied to this worker for it, as for the overlay). With
     `--no-images` nothing is read and there are no pictures.
     """

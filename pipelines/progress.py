@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any
 
-from poseact import console
+from poseact.common import console
 
 LINE_INTERVAL_S = 10.0  # seconds between the first progress lines when the output is not a terminal
 
@@ -60,8 +60,8 @@ def steady_state(marks: list[dict[str, Any]]) -> dict[str, Any]:
 
 class ProgressBar:
     """A thread that shows items done, frames per second and ETA while a pipeline runs: a tqdm bar on a
-    terminal, else a line now and then (`poseact.console.Heartbeat`: every `LINE_INTERVAL_S` seconds at
-    first, less often as the run grows), on `poseact.console.stream()`."""
+    terminal, else a line now and then (`poseact.common.console.Heartbeat`: every `LINE_INTERVAL_S` seconds at
+    first, less often as the run grows), on `poseact.common.console.stream()`."""
 
     def __init__(self, progress_dir: str, total: int, label: str, enabled: bool = True,
                  wait_for_first: bool = False, unit: str = "clip") -> None:

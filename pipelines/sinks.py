@@ -18,7 +18,7 @@ from typing import Any
 import apache_beam as beam
 
 from pipelines import routing
-from poseact import storage
+from poseact.common import storage
 
 
 def shard_name(prefix: str, index: int, count: int) -> str:

@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from poseact import storage
-from poseact.manifest import VIDEO_EXTENSIONS
+from poseact.common import storage
+from poseact.data.manifest import VIDEO_EXTENSIONS
 
 _LOG = logging.getLogger(__name__)
 

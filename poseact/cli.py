@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from poseact import console
+from poseact.common import console
 
 USAGE = """usage: poseact COMMAND [options]
 
@@ -26,12 +26,13 @@ commands:
 extract, import, train and label print progress, warnings and a closing summary; everything else
 (Beam, TensorFlow, MediaPipe) goes to COMMAND.log in the output folder. --verbose shows it all instead.
 """
-# Commands whose chatter goes to a log file (poseact.console.Session).
+# Commands whose chatter goes to a log file (poseact.common.console.Session).
 CAPTURED = ("extract", "import", "train", "label")
 
 
 def _model(argv: list[str]) -> int:
-    from poseact import arguments, pose_model  # noqa: PLC0415
+    from poseact.common import arguments  # noqa: PLC0415
+    from poseact.pose import pose_model  # noqa: PLC0415
 
     parser = arguments.Parser(prog="poseact model")
     parser.add_argument("--pose-model", default="full", help="lite, full, heavy, a .task path or a URL")
@@ -43,7 +44,8 @@ def _model(argv: list[str]) -> int:
 
 
 def _demo(argv: list[str]) -> int:
-    from poseact import arguments, demo  # noqa: PLC0415
+    from poseact.common import arguments  # noqa: PLC0415
+    from poseact.demo import clips  # noqa: PLC0415
 
     parser = arguments.Parser(prog="poseact demo")
     parser.add_argument("--output", required=True, help="folder for clips/ and manifest.csv (or the lecture)")
@@ -60,7 +62,7 @@ def _demo(argv: list[str]) -> int:
 
         os.makedirs(args.output, exist_ok=True)
         path = os.path.join(args.output, "lecture.mp4")
-        script = demo.make_demo_lecture(path, seconds=args.seconds, students=args.students, seed=args.seed,
+        script = clips.make_demo_lecture(path, seconds=args.seconds, students=args.students, seed=args.seed,
                                         fps=args.fps)
         with open(os.path.join(args.output, "lecture_script.csv"), "w", newline="") as handle:
             # The script is the ground truth; the box columns let labels be matched to students by position.
@@ -69,7 +71,7 @@ def _demo(argv: list[str]) -> int:
             writer.writerows(script)
         print(path)
         return 0
-    print(demo.make_demo_dataset(args.output, sessions=args.sessions, seed=args.seed))
+    print(clips.make_demo_dataset(args.output, sessions=args.sessions, seed=args.seed))
     return 0
 
 
@@ -97,7 +99,7 @@ def _run_command(command: str, argv: list[str]) -> dict[str, Any] | None:
         from pipelines import label  # noqa: PLC0415
 
         return label.run(argv)
-    from poseact import train  # noqa: PLC0415
+    from poseact.learn import train  # noqa: PLC0415
 
     code = train.main(argv)
     if code:
@@ -115,7 +117,7 @@ def _train_status(session, started: float):
 
 
 def _closing_lines(command: str, summary: dict[str, Any] | None, output: str, log: str | None) -> list[str]:
-    from poseact import summaries  # noqa: PLC0415
+    from poseact.label import summaries  # noqa: PLC0415
 
     if summary is not None and summary.get("dry_run"):
         return summaries.dry_run_lines(command, summary, log)
@@ -154,9 +156,9 @@ def _captured(command: str, argv: list[str]) -> int:
     summary, failure, code = None, "", 0
     with session:
         try:
-            from poseact.errors import ClipError  # noqa: PLC0415
-            from poseact.manifest import ManifestError  # noqa: PLC0415
-            from poseact.pose_model import PoseModelError  # noqa: PLC0415
+            from poseact.common.errors import ClipError  # noqa: PLC0415
+            from poseact.data.manifest import ManifestError  # noqa: PLC0415
+            from poseact.pose.pose_model import PoseModelError  # noqa: PLC0415
 
             beat = console.Heartbeat(_train_status(session, time.time())) if epoch and not verbose else None
             with beat or contextlib.nullcontext():
@@ -188,9 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     if command in CAPTURED and not {"-h", "--help"} & set(rest):
         return _captured(command, rest)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from poseact.errors import ClipError  # noqa: PLC0415
-    from poseact.manifest import ManifestError  # noqa: PLC0415
-    from poseact.pose_model import PoseModelError  # noqa: PLC0415
+    from poseact.common.errors import ClipError  # noqa: PLC0415
+    from poseact.data.manifest import ManifestError  # noqa: PLC0415
+    from poseact.pose.pose_model import PoseModelError  # noqa: PLC0415
 
     try:
         if command in CAPTURED:  # --help: argparse prints it and exits
@@ -205,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "demo":
             return _demo(rest)
         if command == "agree":
-            from poseact import agreement  # noqa: PLC0415
+            from poseact.label import agreement  # noqa: PLC0415
 
             return agreement.main(rest)
     except (ManifestError, PoseModelError, ClipError, ValueError) as err:

@@ -8,7 +8,7 @@ split tests generalisation to new subjects.
 
 import numpy as np
 
-from poseact.landmarks import PoseLandmark as P
+from poseact.pose.landmarks import PoseLandmark as P
 
 ACTIONS = ("raise", "write", "read")
 

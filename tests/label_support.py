@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 
-from poseact import demo, export, schema
-from poseact.normalize import NORMALIZATION_VERSION
+from poseact.data import schema
+from poseact.data.normalize import NORMALIZATION_VERSION
+from poseact.demo import clips as demo
+from poseact.learn import export
 
 TEST_FPS = 5.0
 
@@ -15,8 +17,8 @@ def make_model(out_dir: str, fps: float = TEST_FPS, seed: int = 0) -> str:
     (windows, RunInference, segments) is the same whatever the weights; accuracy is the training tests' job."""
     import keras
 
-    from poseact.hparams import HParams
-    from poseact.models import build_paper_model
+    from poseact.learn.hparams import HParams
+    from poseact.learn.models import build_paper_model
 
     keras.utils.set_random_seed(seed)
     model = build_paper_model(len(demo.CLASSES), HParams())
@@ -27,7 +29,7 @@ def make_model(out_dir: str, fps: float = TEST_FPS, seed: int = 0) -> str:
 
 
 def make_lecture(path: str, seconds: float, seed: int = 0, students: int = 4) -> str:
-    """A demo lecture at the test frame rate (see `poseact.demo.make_demo_lecture`)."""
+    """A demo lecture at the test frame rate (see `poseact.demo.clips.make_demo_lecture`)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     demo.make_demo_lecture(path, seconds=seconds, fps=TEST_FPS, students=students, seed=seed)
     return path

@@ -38,10 +38,10 @@ Builder = Callable[[beam.Pipeline], None]
 def build_extract(pipeline: beam.Pipeline) -> None:
     """The extraction job's steps on three clips, as `poseact extract` builds them."""
     from pipelines import clipjob, extract  # noqa: PLC0415
-    from poseact.extraction import ExtractConfig  # noqa: PLC0415
-    from poseact.manifest import ClipSpec  # noqa: PLC0415
-    from poseact.pose import PoseConfig  # noqa: PLC0415
-    from poseact.video import VideoLimits  # noqa: PLC0415
+    from poseact.data.extraction import ExtractConfig  # noqa: PLC0415
+    from poseact.data.manifest import ClipSpec  # noqa: PLC0415
+    from poseact.pose.landmarker import PoseConfig  # noqa: PLC0415
+    from poseact.pose.video import VideoLimits  # noqa: PLC0415
 
     specs = [ClipSpec(f"{BUCKET}/clips/{i}.mp4", "still", f"g{i}", "train") for i in range(3)]
     config = ExtractConfig(fps=15.0, limits=VideoLimits(max_duration_s=600.0, max_pixels=10**7), max_frames=48)

@@ -1,4 +1,4 @@
-"""Tests of poseact.agreement: persons matched to scripted students by region, agreement per class."""
+"""Tests of poseact.label.agreement: persons matched to scripted students by region, agreement per class."""
 
 import json
 
@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from poseact import agreement
+from poseact.label import agreement
 
 SCRIPT = """student,start_s,end_s,action,x0,y0,x1,y1
 0,0,4,reading,0,0,100,100

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from poseact.augment import (
+from poseact.learn.augment import (
     MODEL_MIRROR,
     augment,
     augment_batch,
@@ -14,8 +14,8 @@ from poseact.augment import (
     time_warp,
     warp_positions,
 )
-from poseact.hparams import HParams
-from poseact.landmarks import MIRROR, MODEL_LANDMARKS, PoseLandmark
+from poseact.learn.hparams import HParams
+from poseact.pose.landmarks import MIRROR, MODEL_LANDMARKS, PoseLandmark
 
 T = 48
 

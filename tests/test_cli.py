@@ -48,7 +48,7 @@ def _poseact(tmp_path, *args: str) -> tuple[int, list[str]]:
 
 @pytest.mark.slow
 def test_extract_of_two_clips_one_bad_prints_a_few_clear_lines(tmp_path):
-    from poseact import demo
+    from poseact.demo import clips as demo
 
     manifest = demo.make_demo_dataset(str(tmp_path / "d"), sessions=1, seconds=1.0)
     good = open(manifest).read().splitlines()[1].split(",")[0]

@@ -10,7 +10,7 @@ import sys
 import time
 
 from pipelines import progress
-from poseact import console
+from poseact.common import console
 
 
 def test_session_sends_chatter_to_the_log_and_keeps_the_console(capfd, tmp_path):
@@ -21,7 +21,7 @@ def test_session_sends_chatter_to_the_log_and_keeps_the_console(capfd, tmp_path)
         logging.getLogger("apache_beam.runners").info("beam info")
         logging.getLogger("apache_beam.runners").warning("beam warning")
         logging.getLogger("pipelines.label").warning("a warning that matters")
-        logging.getLogger("poseact.train").info("own info")
+        logging.getLogger("poseact.learn.train").info("own info")
         console.say("progress line")
     out, err = capfd.readouterr()
     assert "progress line" in err and "WARNING: a warning that matters" in err

@@ -1,4 +1,4 @@
-"""Who is found in classroom-like crowds (poseact.crowd scenes, made from the demo's real photos).
+"""Who is found in classroom-like crowds (poseact.demo.crowd scenes, made from the demo's real photos).
 
 Scenes of 8-10 people in 2-3 rows, behind desks and partly behind the people in front, heads 25-60 px,
 at 480p and 720p. Every person must be tracked in most frames, once, under one id.
@@ -7,8 +7,9 @@ at 480p and 720p. Every person must be tracked in most frames, once, under one i
 import numpy as np
 import pytest
 
-from poseact import crowd, pose_model
-from poseact.people import PeopleConfig, PeoplePoser, detection_grids, same_body
+from poseact.demo import crowd
+from poseact.people.tracker import PeopleConfig, PeoplePoser, detection_grids, same_body
+from poseact.pose import pose_model
 
 SCENES = {
     "480p, 3 rows of 3, heads 25-45 px": (crowd.SIZES["480p"], 3, (3, 3, 3), (25, 45)),
@@ -68,7 +69,7 @@ def test_everyone_tracked_once(name, model_buffer):
 
 
 def test_torso_box_holds_the_hands_in_front_not_the_face_behind():
-    from poseact.people import torso_box
+    from poseact.people.tracker import torso_box
 
     points = np.zeros((33, 5), np.float32)
     points[11, :2], points[12, :2] = (0.6, 0.5), (0.4, 0.5)  # shoulders
@@ -86,8 +87,8 @@ def test_ids_survive_chunk_boundaries(model_buffer, tmp_path):
     """The 720p scene as a video cut into chunks as `poseact label` cuts it (3 s chunks that read 2 s on):
     each chunk tracked on its own, ids joined across the boundaries by `lecture.stitch`. Every person keeps
     one id over the whole video, nobody is counted twice."""
-    from poseact import lecture
-    from poseact.video import VideoLimits, plan_chunks, probe
+    from poseact.label import lecture
+    from poseact.pose.video import VideoLimits, plan_chunks, probe
 
     size, rows, per_row, heads = SCENES["720p, 3 rows of 3-4, heads 25-60 px"]
     scene = crowd.make_scene(size, rows, per_row, heads, seed=2, seconds=6.0)

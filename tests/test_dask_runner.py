@@ -17,7 +17,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines import extract, routing
 from pipelines.bench_dask import DASK_RUNNER, close_runner_clients, dask_flags, local_cluster
-from poseact import demo
+from poseact.demo import clips as demo
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -15,10 +15,13 @@ import cv2
 import numpy as np
 import pytest
 
-from poseact import animate as anim
-from poseact import demo, pose, pose_model, storage, video
-from poseact.animate import LISTENING
-from poseact.demo_lecture import RAISE_S, make_script
+from poseact.common import storage
+from poseact.demo import animate as anim
+from poseact.demo import clips as demo
+from poseact.demo.animate import LISTENING
+from poseact.demo.lecture import RAISE_S, make_script
+from poseact.pose import landmarker as pose
+from poseact.pose import pose_model, video
 
 
 def _read_frames(path: str) -> tuple[list[np.ndarray], list[float]]:
@@ -150,7 +153,7 @@ def test_reading_hands_are_still_and_low_with_the_head_down():
 
 
 def _actor(person: str = "hopper") -> anim.Actor:
-    from poseact import puppet
+    from poseact.demo import puppet
 
     cut = puppet.cutout(person)
     style = anim.draw_style(np.random.default_rng(0))
@@ -192,8 +195,9 @@ def test_nodding_head_moves_the_face_down_against_the_sides_of_the_head(person):
 
 def test_front_row_hands_are_in_the_frame():
     # Cut by the frame's bottom edge, the front row's hands had a visibility under 0.5 in MediaPipe: their
-    # writing could not be seen (poseact.rules read it as reading).
-    from poseact import demo_lecture, puppet
+    # writing could not be seen (poseact.label.rules read it as reading).
+    from poseact.demo import lecture as demo_lecture
+    from poseact.demo import puppet
 
     width, height = demo_lecture.LECTURE_SIZE
     for seed in range(10):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import extract, label
-from poseact import storage
+from poseact.common import storage
 
 REPO = Path(__file__).resolve().parents[1]
 BUCKET = "gs://poseact-offline-bucket"

@@ -63,7 +63,8 @@ def test_beam_flags_as_separate_values_pass():
     (["bench", "label", "--workrs", "2"], "--workers"),
 ])
 def test_typo_in_the_other_commands_names_the_flag(argv, wanted, tmp_path, monkeypatch, capsys):
-    from poseact import cli, train
+    from poseact import cli
+    from poseact.learn import train
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exit_:
@@ -75,7 +76,7 @@ def test_typo_in_the_other_commands_names_the_flag(argv, wanted, tmp_path, monke
 
 
 def test_parser_keeps_abbreviations_and_values():
-    from poseact.arguments import Parser
+    from poseact.common.arguments import Parser
 
     parser = Parser(prog="p")
     parser.add_argument("--threshold", type=float)

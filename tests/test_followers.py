@@ -1,8 +1,8 @@
-"""Still crops: when a person's pose is reused instead of running the model (poseact.followers)."""
+"""Still crops: when a person's pose is reused instead of running the model (poseact.people.followers)."""
 
 import numpy as np
 
-from poseact import followers
+from poseact.people import followers
 
 
 def _frame(rng, hand_x: int, noise: float) -> np.ndarray:

@@ -1,11 +1,11 @@
-"""The hands' pixels (`poseact.hand_motion`) on hand-made frames, and as the rules' writing cue."""
+"""The hands' pixels (`poseact.label.hand_motion`) on hand-made frames, and as the rules' writing cue."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from poseact import hand_motion
+from poseact.label import hand_motion
 
 SIZE = 200  # frame side (pixels)
 

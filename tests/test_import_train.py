@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from pipelines import importer
-from poseact import export, hparams, schema, train
-from poseact.training_data import load_shards
+from poseact.data import schema
+from poseact.data.training_data import load_shards
+from poseact.learn import export, hparams, train
 from tests.kinematics import write_dataset
 
 

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import label
-from poseact import demo
+from poseact.demo import clips as demo
 from tests.label_support import make_lecture, make_model
 
 pytestmark = pytest.mark.slow
@@ -241,7 +241,7 @@ def test_real_two_person_clip(tmp_path):
 @pytest.mark.parametrize("server_name", ["gcs_server", "s3_server"])
 def test_remote_lectures_in_and_out(inputs, model_dir, server_name, request, tmp_path):
     """Lectures read from and every output written to a real object store on loopback (GCS emulator, moto)."""
-    from poseact import storage
+    from poseact.common import storage
 
     server = request.getfixturevalue(server_name)
     with server.activated():

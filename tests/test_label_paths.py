@@ -46,7 +46,7 @@ def test_exact_and_the_fast_options_label_the_same_people(tmp_path):
 
     import pyarrow.parquet as pq
 
-    from poseact.path_agreement import per_second_agreement
+    from poseact.label.path_agreement import per_second_agreement
     from tests.label_support import make_lecture
 
     video = make_lecture(str(tmp_path / "lecture.mp4"), seconds=8.0, students=2, seed=3)
@@ -72,8 +72,9 @@ def test_hold_still_reuses_poses_and_tiles_while_nothing_moves(follower):
     the detection tiles are reused), without it on every frame."""
     import numpy as np
 
-    from poseact import demo, pose_model
-    from poseact.people import PeopleConfig, PeoplePoser
+    from poseact.demo import clips as demo
+    from poseact.people.tracker import PeopleConfig, PeoplePoser
+    from poseact.pose import pose_model
 
     frame = demo.animate("hopper", "reading", np.random.default_rng(0), seconds=0.2)[0]
     with open(pose_model.resolve("full").path, "rb") as handle:

@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import label
-from poseact import agreement, demo, path_agreement
+from poseact.demo import clips as demo
+from poseact.label import agreement, path_agreement
 
 ACTIONS = ("hand_raise", "writing", "reading")
 SECONDS = 30.0

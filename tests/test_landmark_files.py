@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from poseact import landmark_files
-from poseact.landmarks import PoseLandmark
+from poseact.data import landmark_files
+from poseact.pose.landmarks import PoseLandmark
 
 
 def test_channels_3_4_5_filled_to_5():

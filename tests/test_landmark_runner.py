@@ -5,7 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from poseact import demo, landmark_runner as lr, pose_model
+from poseact.demo import clips as demo
+from poseact.pose import landmark_runner as lr
+from poseact.pose import pose_model
 
 
 def test_roi_maps_the_crop_centre_and_corners():

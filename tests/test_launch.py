@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from poseact import pose_model
+from poseact.pose import pose_model
 
 from .portability import (
     PIPELINE_BUILDERS,

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from poseact import lecture
-from poseact.video import Chunk, plan_chunks
+from poseact.label import lecture
+from poseact.pose.video import Chunk, plan_chunks
 
 
 def test_plan_chunks_covers_the_video_and_overlaps():

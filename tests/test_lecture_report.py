@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from poseact import lecture_report
-from poseact.lecture_report import Pictures
-from poseact.segments import Segment
+from poseact.label import lecture_report
+from poseact.label.lecture_report import Pictures
+from poseact.label.segments import Segment
 
 EVIL = '<script>document.title="pwned"</script><img src=x onerror=alert(1)>'
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg"

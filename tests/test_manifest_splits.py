@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from poseact.manifest import ClipSpec, ManifestError, class_names, read_clips
-from poseact.splits import assign_splits
+from poseact.data.manifest import ClipSpec, ManifestError, class_names, read_clips
+from poseact.data.splits import assign_splits
 
 
 def _write(path, text):
@@ -118,7 +118,7 @@ def test_explicit_splits_kept_and_conflicts_rejected():
 
 
 def test_read_uris_from_globs_folders_and_lists(tmp_path):
-    from poseact.manifest import read_uris
+    from poseact.data.manifest import read_uris
 
     (tmp_path / "a").mkdir()
     for name in ("a/x.mp4", "a/y.MKV", "a/notes.txt", "z.mp4"):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from poseact import model_report
+from poseact.learn import model_report
 
 PNG = b"\x89PNG\r\n\x1a\nfake"
 METRICS = {

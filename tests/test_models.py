@@ -7,10 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from poseact import schema
-from poseact.hparams import MODEL_CHOICES, HParams, add_flags, flag_name, from_args
-from poseact.landmarks import MODEL_LANDMARKS, PoseLandmark
-from poseact.models import (
+from poseact.data import schema
+from poseact.learn.hparams import MODEL_CHOICES, HParams, add_flags, flag_name, from_args
+from poseact.learn.models import (
     MAX_FRAMES,
     MODEL_BUILDERS,
     FoldedTimeDistributed,
@@ -19,6 +18,7 @@ from poseact.models import (
     compile_model,
     export_signature,
 )
+from poseact.pose.landmarks import MODEL_LANDMARKS, PoseLandmark
 
 # conv 3*3*64+64 = 640; conv 3*64*128+128 = 24,704; LSTM 4*(128*(6*128+128)+128) = 459,264;
 # dense 128*64+64 = 8,256; output 64*3+3 = 195.
@@ -196,7 +196,7 @@ def test_keras_file_round_trip_in_safe_mode(name, tmp_path):
 @pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated")
 @pytest.mark.parametrize("name", MODEL_CHOICES)
 def test_batch_one_export_converts_to_builtin_tflite(name, tmp_path):
-    # The export recipe documented in poseact.models: fixed batch 1, builtin TFLite ops only.
+    # The export recipe documented in poseact.learn.models: fixed batch 1, builtin TFLite ops only.
     import tensorflow as tf
 
     model = build_model(name, 3, HParams())

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from poseact.landmarks import MODEL_LANDMARKS, PoseLandmark
-from poseact.normalize import NORMALIZATION_VERSION, fill_missing, normalize, resample_indices
+from poseact.data.normalize import NORMALIZATION_VERSION, fill_missing, normalize, resample_indices
+from poseact.pose.landmarks import MODEL_LANDMARKS, PoseLandmark
 
 
 def _clip(T=10, seed=0):

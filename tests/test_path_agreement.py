@@ -1,6 +1,6 @@
-"""Per-second agreement of a fast labelling path with --exact (poseact.path_agreement)."""
+"""Per-second agreement of a fast labelling path with --exact (poseact.label.path_agreement)."""
 
-from poseact.path_agreement import pair_persons, per_second_agreement
+from poseact.label.path_agreement import pair_persons, per_second_agreement
 
 
 def _track(person, x0):

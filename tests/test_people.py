@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from poseact import people
+from poseact.people import tracker as people
 
 TWO_PEOPLE = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "clips", "two_people_table.mp4")
 
@@ -56,14 +56,14 @@ def test_crop_box_is_square_and_clipped():
 
 @pytest.fixture(scope="module")
 def model_buffer() -> bytes:
-    from poseact import pose_model
+    from poseact.pose import pose_model
 
     return pose_model.resolve("full", allow_download=False).path.read_bytes()
 
 
 def test_tiles_find_every_student_the_whole_frame_misses(tmp_path, model_buffer):
-    from poseact import demo
-    from poseact.video import iter_frames
+    from poseact.demo import clips as demo
+    from poseact.pose.video import iter_frames
 
     path = str(tmp_path / "lecture.mp4")
     demo.make_demo_lecture(path, seconds=1.0, fps=5.0)
@@ -92,7 +92,7 @@ def test_phantom_on_a_torso_is_dropped_even_with_the_higher_score():
 
 
 def test_a_small_box_at_someones_raised_hand_is_no_new_person():
-    from poseact.people import on_arm
+    from poseact.people.tracker import on_arm
 
     points = np.zeros((33, 5), np.float32)
     points[11, :2], points[12, :2] = (0.6, 0.5), (0.4, 0.5)  # shoulders 0.2 wide (20 px on 100 x 100)
@@ -108,7 +108,7 @@ def test_a_small_box_at_someones_raised_hand_is_no_new_person():
 
 
 def test_a_small_box_on_someones_raised_forearm_is_no_new_person():
-    from poseact.people import on_arm
+    from poseact.people.tracker import on_arm
 
     points = np.zeros((33, 5), np.float32)
     points[11, :2], points[12, :2] = (0.6, 0.5), (0.4, 0.5)  # shoulders 0.2 wide (20 px on 100 x 100)
@@ -125,7 +125,7 @@ def test_a_small_box_on_someones_raised_forearm_is_no_new_person():
 
 
 def test_a_box_under_half_the_smallest_head_is_no_person():
-    from poseact.people import too_small
+    from poseact.people.tracker import too_small
 
     assert too_small(np.array([10, 10, 20, 18], np.float32), min_head_px=24)  # 10 x 8 px: a badge, a palm
     assert not too_small(np.array([10, 10, 33, 36], np.float32), min_head_px=24)  # the far boy: 23 x 26 px
@@ -141,7 +141,7 @@ def _body(nose_y, shoulders_y, hips_y, hips_x=0.5):
 
 
 def test_a_pose_standing_on_its_head_is_no_person():
-    from poseact.people import upside_down
+    from poseact.people.tracker import upside_down
 
     # The real two-people clip's bottle (pixels of its 340 x 256 frame): nose 101, shoulders 84, hips 29.
     assert upside_down(_body(101 / 256, 84 / 256, 29 / 256), 340, 256)
@@ -158,7 +158,7 @@ def test_no_person_on_the_bottle_of_the_real_two_people_clip(model_buffer):
     """Real video: MediaPipe's landmarker, on the two-people clip, poses a bottle on the table upside down (face
     at its foot, hips above its cap) and, before this rule, a track followed it for 3 s (30 frames with its box
     centred on the bottle)."""
-    from poseact.video import iter_frames
+    from poseact.pose.video import iter_frames
 
     bottle = np.array([230, 70, 275, 125])  # the bottle and its surroundings, pixels (seen on the frames) ...
     on_bottle = 0

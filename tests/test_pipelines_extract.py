@@ -8,8 +8,10 @@ import shutil
 import pytest
 
 from pipelines import extract
-from poseact import demo, schema, storage
-from poseact.manifest import ManifestError
+from poseact.common import storage
+from poseact.data import schema
+from poseact.data.manifest import ManifestError
+from poseact.demo import clips as demo
 
 BAD = {
     "corrupt.mp4": "decode",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from poseact import demo
+from poseact.demo import clips as demo
 
 from .remote_servers import free_port
 

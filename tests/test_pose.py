@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from poseact import demo, pose_model, video
-from poseact.landmarks import PoseLandmark
-from poseact.pose import PoseConfig, PoseLandmarkerModel, choose_subject
+from poseact.demo import clips as demo
+from poseact.pose import pose_model, video
+from poseact.pose.landmarker import PoseConfig, PoseLandmarkerModel, choose_subject
+from poseact.pose.landmarks import PoseLandmark
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""BlazePose's person detector run directly (poseact.pose_detector)."""
+"""BlazePose's person detector run directly (poseact.pose.detector)."""
 
 import io
 import zipfile
@@ -6,7 +6,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from poseact import demo, pose_detector, pose_model
+from poseact.demo import clips as demo
+from poseact.pose import detector as pose_detector
+from poseact.pose import pose_model
 
 
 def test_anchors_match_the_models_outputs():

@@ -9,8 +9,8 @@ import skimage.data
 from mediapipe.tasks.python import vision
 from mediapipe.tasks.python.core import base_options
 
-from poseact import pose_model
-from poseact.landmarks import PoseLandmark
+from poseact.pose import pose_model
+from poseact.pose.landmarks import PoseLandmark
 
 
 @pytest.fixture(scope="module")

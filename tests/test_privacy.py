@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from poseact import demo, pose_model, privacy
-from poseact.landmarks import PoseLandmark
-from poseact.pose import PoseConfig, PoseLandmarkerModel
-from poseact.video import Frame
+from poseact.demo import clips as demo
+from poseact.label import privacy
+from poseact.pose import pose_model
+from poseact.pose.landmarker import PoseConfig, PoseLandmarkerModel
+from poseact.pose.landmarks import PoseLandmark
+from poseact.pose.video import Frame
 
 
 def _detail(rgb: np.ndarray) -> float:

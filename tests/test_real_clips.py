@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipelines import extract
-from poseact import schema
+from poseact.data import schema
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "clips"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"no real clips at {DATA}")
@@ -50,5 +50,5 @@ def test_detection_rates_on_real_people(extracted):
     assert rates["seated_hand_raise_to_face.mp4"] >= 0.9
     assert rates["two_people_table.mp4"] >= 0.5
     # The head is out of frame: 88 of MediaPipe's 98 poses stood on their head (a face on the open palm, the
-    # hips above it) and are refused (`poseact.phantoms.upside_down`); 0.81 of the frames were "found" before.
+    # hips above it) and are refused (`poseact.pose.upright.upside_down`); 0.81 of the frames were "found" before.
     assert rates["torso_no_head.mp4"] < 0.2

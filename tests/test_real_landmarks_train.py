@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from pipelines import extract, importer
-from poseact import demo, hparams, schema, train
+from poseact.data import schema
+from poseact.demo import clips as demo
+from poseact.learn import hparams, train
 
 
 @pytest.mark.slow

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from poseact import pose_model, redact
+from poseact.common import redact
+from poseact.pose import pose_model
 
 
 def test_secret_option_names_are_dropped_and_the_rest_kept():

@@ -1,4 +1,4 @@
-"""poseact.report.plot_timeline: PNG written (locally and through fsspec), one row per person, same bytes twice."""
+"""poseact.learn.plots.plot_timeline: PNG written (locally and through fsspec), one row per person, same bytes twice."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import struct
 import numpy as np
 import pytest
 
-from poseact import report, storage
-from poseact.segments import UNKNOWN, Segment
+from poseact.common import storage
+from poseact.label.segments import UNKNOWN, Segment
+from poseact.learn import plots as report
 
 CLASSES = ("raising_hand", "writing", "reading")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

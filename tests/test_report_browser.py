@@ -12,8 +12,11 @@ import cv2
 import numpy as np
 import pytest
 
-from poseact import demo, lecture_report, model_report, report, snapshots
-from poseact.segments import Segment
+from poseact.demo import clips as demo
+from poseact.label import lecture_report, snapshots
+from poseact.label.segments import Segment
+from poseact.learn import model_report
+from poseact.learn import plots as report
 from tests import browser
 
 pytestmark = pytest.mark.skipif(browser.find() is None, reason="no Chromium installed (apt-get install chromium)")

@@ -1,6 +1,6 @@
-"""Tests of poseact.rules on made landmark sequences (a frontal upper body in shoulder widths).
+"""Tests of poseact.label.rules on made landmark sequences (a frontal upper body in shoulder widths).
 
-The made skeleton is in the model-input layout (`poseact.normalize`): landmarks 1-24, each frame centred on
+The made skeleton is in the model-input layout (`poseact.data.normalize`): landmarks 1-24, each frame centred on
 the shoulder midpoint, lengths in shoulder widths, y pointing down; proportions from the median of 21 real
 upright MediaPipe clips (eyes 0.68 sw above the shoulder line, ears 0.07 sw below the eyes).
 """
@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from poseact import rules
-from poseact.landmarks import MODEL_LANDMARKS, PoseLandmark as P
+from poseact.label import rules
+from poseact.pose.landmarks import MODEL_LANDMARKS
+from poseact.pose.landmarks import PoseLandmark as P
 
 FPS = rules.FPS
 T = int(round(FPS * rules.WINDOW_S))

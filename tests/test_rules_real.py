@@ -4,7 +4,7 @@ What each clip shows was checked by eye, frame by frame (README, "Recognition on
 - `seated_hand_raise_to_face.mp4`: the hand is down until about 0.55 s, up beside the face from about 0.6 s
   to 1.4 s, then down;
 - `torso_no_head.mp4`: a torso with the head out of frame and an open hand; MediaPipe's only pose puts a face
-  on the palm and the hips above it, upside down: no person (`poseact.phantoms.upside_down`);
+  on the palm and the hips above it, upside down: no person (`poseact.pose.upright.upside_down`);
 - ASL `learn` and `brother`: a hand brought to the forehead (not a raise); `book`, `again`: hands in front
   of the chest.
 """
@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import label
-from poseact import rules
+from poseact.label import rules
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "clips"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"no real clips at {DATA}")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from poseact import schema
+from poseact.data import schema
 
 
 def _row(i, T):

@@ -1,4 +1,4 @@
-"""poseact.segments on hand-made window sequences: windows 2 s long every 1 s unless a test says otherwise."""
+"""poseact.label.segments on hand-made window sequences: windows 2 s long every 1 s unless a test says otherwise."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from poseact.segments import UNKNOWN, Segment, Window, person_summary, smooth_probs, to_segments
+from poseact.label.segments import UNKNOWN, Segment, Window, person_summary, smooth_probs, to_segments
 
 CLASSES = ("raising_hand", "writing", "reading")
 RAISE = (0.95, 0.03, 0.02)

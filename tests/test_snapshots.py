@@ -5,9 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from poseact import demo, snapshots, video
-from poseact.lecture import ChunkPose
-from poseact.segments import Segment
+from poseact.demo import clips as demo
+from poseact.label import snapshots
+from poseact.label.lecture import ChunkPose
+from poseact.label.segments import Segment
+from poseact.pose import video
 
 RAISE_COLOUR = (255, 200, 0)
 

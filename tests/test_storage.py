@@ -1,4 +1,4 @@
-"""poseact.storage against a local directory and real GCS / S3 servers on loopback (see remote_servers)."""
+"""poseact.common.storage against a local directory and real GCS / S3 servers on loopback (see remote_servers)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from fsspec.registry import _registry as _fsspec_registry
 
-from poseact import storage
+from poseact.common import storage
 
 BACKENDS = ["local", "gcs", "s3"]
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from pipelines import importer
-from poseact import hparams, train
-from poseact.landmarks import PoseLandmark
-from poseact.training_data import load_shards
+from poseact.data.training_data import load_shards
+from poseact.learn import hparams, train
+from poseact.pose.landmarks import PoseLandmark
 from tests.kinematics import ACTIONS, sequence
 
 # Landmark noise in shoulder widths. MediaPipe's landmarks shake from frame to frame (jitter), and its

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from poseact import demo, video
-from poseact.errors import ClipError
+from poseact.common.errors import ClipError
+from poseact.demo import clips as demo
+from poseact.pose import video
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""Examples on disk: normalisation, the shard schema, manifests, splits, landmark files, training data and clip extraction."""

@@ -1,0 +1,478 @@
+"""Several people per frame: find them on overlapping tiles, then pose each one on its own crop.
+
+Why tiles: MediaPipe's pose detector looks at the whole frame shrunk to 224 x 224 and is known to miss
+small and far people (`num_poses` does not help). On a 1280x720 frame of four seated people it found one
+of them on the whole frame and all four on a 2 x 2 grid of overlapping tiles (README, labelling).
+
+How (per chunk of video, `PeoplePoser.process` once per sampled frame):
+1. Every `detect_every_s` (and on the first frame) an IMAGE-mode landmarker runs on the whole frame and
+   on each tile; each pose found gives a person box (from its visible upper-body landmarks, in pixels).
+   Duplicates (the same person seen in two tiles) are merged by overlap.
+2. Boxes are matched to the current tracks by IoU with the Hungarian solver
+   (`scipy.optimize.linear_sum_assignment`); unmatched boxes start new tracks.
+3. Every frame, each track's follower (`poseact.people.followers`) poses it on a crop around its box: by default
+   its own VIDEO-mode landmarker (num_poses=1), MediaPipe's fast path (it tracks the person from frame to
+   frame instead of re-detecting); a crop makes a small person large. Landmarks are mapped back to
+   whole-frame coordinates.
+4. A track that its landmarker has not found for `max_missing_s` ends; a track that overlaps an older
+   one too much (two tracks on the same person) ends too.
+
+The tracker is this module's own small matching loop on top of scipy's assignment solver: the detector
+runs rarely and the landmarker itself carries each person between detections, so a motion-model tracker
+(norfair, SORT) would have nothing to predict between our sparse detections.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+
+import numpy as np
+
+# Box geometry and the phantom rules live in their own modules; their names are re-exported here, where
+# callers have always found them.
+from poseact.people.boxes import (
+    BOX_LANDMARKS,
+    area,
+    body_box,
+    contained,
+    crop_box,
+    face_box,
+    intersection,
+    iou,
+    landmark_box,
+    match,
+    merge_detections,
+    same_person,
+    similarity,
+    torso_box,
+)
+from poseact.people.followers import RoiFollower, TasksFollower, changed, thumbnail, to_frame
+from poseact.people.phantoms import (
+    JUMP,
+    JUMP_FLOOR,
+    box_side,
+    on_arm,
+    same_body,
+    side_too_small,
+    too_small,
+)
+from poseact.pose.upright import upside_down
+
+DETECTOR_INPUT_PX = 224  # MediaPipe's pose detector sees every image (tile) shrunk to 224 x 224
+# Head width in the detector's input above which it found people among others in classroom scenes
+# (tests/test_crowd.py: 25 px heads on 720p were found on tiles that made them 18 px, not on 12-15 px ones).
+DETECTOR_HEAD_PX = 18.0
+FOLLOWERS = ("roi", "tasks")
+SIZE_FRAMES = 15  # a track's box size is judged over its last 15 posed frames (1 s at 15 fps)
+
+
+@dataclasses.dataclass(frozen=True)
+class PeopleConfig:
+    """How people are found and followed.
+
+    Attributes:
+        grid: Detection tiles as (columns, rows); (1, 1) means the whole frame only; None (the default)
+            means a pyramid of grids chosen for the frame size and `min_head_px` (`detection_grids`).
+        min_head_px: The smallest head width (pixels) to find; a new "person" whose box is under half of it is
+            none (`too_small`). With the pyramid, the finest grid makes a
+            head this wide at least `DETECTOR_HEAD_PX` pixels in the detector's 224-pixel input.
+        tile_overlap: Each tile grows by this fraction of a tile on every inner side, so a person cut by a
+            tile border is whole in one of the tiles.
+        whole_frame: Also detect on the whole frame (finds large, near people that tiles cut apart).
+        poses_per_tile: `num_poses` of the detection landmarker.
+        detect_every_s: Seconds between detection passes (new people appear at most this late).
+        crop_margin: The pose crop is the person box grown by this fraction of its size on each side.
+        match_similarity: Least `similarity` for a detection to continue a track.
+        duplicate_iou: Tracks overlapping more than this are the same person; the younger one ends.
+        max_missing_s: A track its landmarker has not found for this long ends.
+        redetect_s: After a landmarker jumped to another person, the next detection pass comes this soon.
+        reuse_s: A new person whose box overlaps (`match_similarity`) where a track ended less than this long ago
+            gets that track's id back (students stay in their seats; MediaPipe loses them now and then).
+        max_people: Most tracks at once.
+        min_detection_confidence: Person detector threshold.
+        min_presence_confidence: Landmark presence threshold.
+        min_tracking_confidence: Below this, a landmarker re-runs its own detector on its crop.
+        pose_every: Run the landmarkers on every this-many-th frame only (detection frames always); the
+            frames between are filled in by `poseact.label.lecture` (linear interpolation between the posed
+            frames around them). 1 poses every frame.
+        follower: What poses each tracked person (`poseact.people.followers`): "roi", our own landmark runner on
+            a crop that follows the person's landmarks, or "tasks", a MediaPipe VIDEO-mode landmarker per
+            person on a fixed crop (the `--exact` path).
+        hold_still: Reuse a person's last pose while their crop has not changed
+            (`poseact.people.followers.CHANGE_LEVEL`) instead of running the model, and a detection tile's people
+            while the tile has not changed.
+    """
+
+    grid: tuple[int, int] | None = None
+    min_head_px: float = 24.0
+    tile_overlap: float = 0.25
+    whole_frame: bool = True
+    poses_per_tile: int = 2
+    detect_every_s: float = 2.0
+    crop_margin: float = 0.3
+    match_similarity: float = 0.3
+    duplicate_iou: float = 0.5
+    max_missing_s: float = 1.0
+    redetect_s: float = 0.5
+    reuse_s: float = 30.0
+    max_people: int = 16
+    min_detection_confidence: float = 0.5
+    min_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    pose_every: int = 1
+    follower: str = "tasks"
+    hold_still: bool = False
+
+    def __post_init__(self) -> None:
+        if self.pose_every < 1:
+            raise ValueError(f"pose_every must be at least 1, got {self.pose_every}")
+        if self.follower not in FOLLOWERS:
+            raise ValueError(f"follower must be one of {', '.join(FOLLOWERS)}, got {self.follower!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Observation:
+    """One person in one frame.
+
+    Attributes:
+        track: Track id, local to the `PeoplePoser` (one chunk); ids count up from 0 in order of appearance.
+        box: (4,) x0, y0, x1, y1 in pixels of the whole frame.
+        landmarks: (33, 5) x, y (normalised to the whole frame), z, visibility, presence.
+    """
+
+    track: int
+    box: np.ndarray
+    landmarks: np.ndarray
+
+
+def tiles(width: int, height: int, grid: tuple[int, int], overlap: float) -> list[tuple[int, int, int, int]]:
+    """Pixel rectangles (x0, y0, x1, y1) of a grid of overlapping tiles, row by row."""
+    cols, rows = grid
+    if cols < 1 or rows < 1:
+        raise ValueError(f"grid must be at least 1 x 1, got {grid}")
+    tw, th = width / cols, height / rows
+    out = []
+    for r in range(rows):
+        for c in range(cols):
+            x0 = max(0.0, (c - overlap) * tw) if c else 0.0
+            x1 = min(float(width), (c + 1 + overlap) * tw) if c < cols - 1 else float(width)
+            y0 = max(0.0, (r - overlap) * th) if r else 0.0
+            y1 = min(float(height), (r + 1 + overlap) * th) if r < rows - 1 else float(height)
+            out.append((int(x0), int(y0), int(round(x1)), int(round(y1))))
+    return out
+
+
+def detection_grids(width: int, height: int, config: PeopleConfig) -> list[tuple[int, int]]:
+    """The grids one detection pass searches, coarse to fine (the whole frame first when asked).
+
+    With `config.grid` set, that grid (after the whole frame). Otherwise a pyramid: the finest grid has
+    tiles small enough that a head of `min_head_px` is `DETECTOR_HEAD_PX` wide in the detector's input
+    (counting the tile overlap), and each coarser grid halves its columns and rows, so a person of any size
+    is whole, and large enough, in some tile: near people in the coarse tiles, far ones in the fine tiles.
+    """
+    grids: list[tuple[int, int]] = [(1, 1)] if config.whole_frame else []
+    if config.grid is not None:
+        return [*grids, config.grid] if config.grid != (1, 1) else [(1, 1)]
+    grow = 1.0 + 2.0 * config.tile_overlap  # an inner tile grows by the overlap on both sides
+    side = DETECTOR_INPUT_PX * config.min_head_px / DETECTOR_HEAD_PX / grow
+    cols, rows = max(1, math.ceil(width / side)), max(1, math.ceil(height / side))
+    levels = []
+    while (cols, rows) != (1, 1):
+        levels.append((cols, rows))
+        cols, rows = max(1, math.ceil(cols / 2)), max(1, math.ceil(rows / 2))
+    return [*grids, *reversed(levels)] or [(1, 1)]
+
+
+@dataclasses.dataclass
+class _Track:
+    ident: int
+    box: np.ndarray
+    body: np.ndarray
+    crop: tuple[int, int, int, int]
+    follower: TasksFollower | RoiFollower
+    last_seen_ms: float
+    points: np.ndarray | None = None  # the last landmarks found (whole-frame normalised), for same_body
+    # Largest side (pixels) of the track's last boxes, for `too_small` over time.
+    sizes: collections.deque = dataclasses.field(default_factory=lambda: collections.deque(maxlen=SIZE_FRAMES))
+
+
+class PeoplePoser:
+    """Finds, follows and poses every person over consecutive frames of one chunk (a context manager).
+
+    Args:
+        model_buffer: Bytes of the pose landmarker `.task` bundle.
+        config: Detection and tracking options.
+        fps: The rate frames come at (the `roi` follower's visibility filter is referenced to it).
+    """
+
+    def __init__(self, model_buffer: bytes, config: PeopleConfig = PeopleConfig(), fps: float = 15.0) -> None:
+        self._buffer = model_buffer
+        self.config = config
+        self.fps = fps
+        self._landmark_model = None  # the `roi` followers' shared landmark model and detector, made on first use
+        self._pose_detector = None
+        self._tracks: list[_Track] = []
+        self._ended: dict[int, tuple[np.ndarray, float]] = {}  # id -> (last box, time it was last seen)
+        self._next_id = 0
+        self._next_detect_ms = -np.inf
+        self._last_ms = -1
+        self._frame = -1
+        self._detector = None
+        self.detection_seconds = 0.0
+        self.pose_seconds = 0.0
+        self.duplicates_ended = 0  # tracks ended because another track held the same person
+        self.jumps_refused = 0  # poses refused because a landmarker jumped to another person
+        self.upside_down_refused = 0  # poses refused because they stand on their head (`poseact.pose.upright`)
+        self.poses_held = 0  # person-frames answered with the person's last pose (crop unchanged)
+        self._tile_cache: dict[tuple[int, int, int, int], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self.tiles_searched = 0  # detection tiles run through the detector
+        self.tiles_reused = 0  # detection tiles answered from their last detection (unchanged)
+
+    def __enter__(self) -> PeoplePoser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release every landmarker."""
+        for track in self._tracks:
+            track.follower.close()
+        self._tracks = []
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
+
+    def _make(self, video: bool):
+        from mediapipe.tasks.python import vision  # noqa: PLC0415
+        from mediapipe.tasks.python.core import base_options  # noqa: PLC0415
+
+        c = self.config
+        options = vision.PoseLandmarkerOptions(
+            base_options=base_options.BaseOptions(model_asset_buffer=self._buffer),
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+            num_poses=1 if video else c.poses_per_tile,
+            min_pose_detection_confidence=c.min_detection_confidence,
+            min_pose_presence_confidence=c.min_presence_confidence,
+            min_tracking_confidence=c.min_tracking_confidence,
+        )
+        return vision.PoseLandmarker.create_from_options(options)
+
+    def _follower(self) -> TasksFollower | RoiFollower:
+        if self.config.follower == "tasks":
+            return TasksFollower(lambda: self._make(video=True), self.config.hold_still)
+        if self._landmark_model is None:
+            from poseact.pose.detector import PoseDetector  # noqa: PLC0415
+            from poseact.pose.landmark_runner import LandmarkModel, bundle_file  # noqa: PLC0415
+
+            self._landmark_model = LandmarkModel(bundle_file(self._buffer, "pose_landmarks_detector.tflite"))
+            self._pose_detector = PoseDetector(bundle_file(self._buffer, "pose_detector.tflite"))
+        return RoiFollower(self._landmark_model, self.fps, self.config.min_tracking_confidence,
+                           self.config.hold_still, self._pose_detector)
+
+    def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """Person boxes (pixels) found on the whole frame and its tiles, duplicates merged, in a fixed order
+        (left to right, then top to bottom)."""
+        return [box for box, _, _ in self._detect(rgb)]
+
+    def _detect(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """`detect`, with each person's `body_box` and landmarks beside their box."""
+        import mediapipe as mp  # noqa: PLC0415
+
+        if self._detector is None:
+            self._detector = self._make(video=False)
+        height, width = rgb.shape[:2]
+        regions = [region for grid in detection_grids(width, height, self.config)
+                   for region in tiles(width, height, grid, self.config.tile_overlap)]
+        boxes, scores, bodies, poses = [], [], [], []
+        for x0, y0, x1, y1 in regions:
+            for points in self._tile_poses(rgb, (x0, y0, x1, y1), mp):
+                box = landmark_box(points, width, height)
+                if area(box) <= 0:
+                    continue
+                if upside_down(points, width, height):  # a pose on an object, turned over: no person
+                    self.upside_down_refused += 1
+                    continue
+                boxes.append(box)
+                poses.append(points)
+                bodies.append(body_box(points, width, height))
+                scores.append(float(points[BOX_LANDMARKS, 3].mean()))
+        kept = [(boxes[i], bodies[i], poses[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
+        return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
+
+    def _tile_poses(self, rgb: np.ndarray, region: tuple[int, int, int, int], mp) -> list[np.ndarray]:
+        """The poses the detection landmarker finds in one tile, frame-normalised.
+
+        With `hold_still`, a tile whose thumbnail has not changed since its last
+        detection (`poseact.people.followers.changed`) gives that detection's poses again without running the
+        detector: the same pixels give the same people, and nobody can have come into a tile that did not
+        change. Only the tiles where something moves are searched again.
+        """
+        height, width = rgb.shape[:2]
+        thumb = thumbnail(rgb, region) if self.config.hold_still else None
+        cached = self._tile_cache.get(region)
+        if thumb is not None and cached is not None and not changed(thumb, cached[0]):
+            self.tiles_reused += 1
+            return cached[1]
+        x0, y0, x1, y1 = region
+        part = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=part))
+        found = [to_frame(_as_array(person), region, width, height) for person in result.pose_landmarks]
+        if thumb is not None:
+            self._tile_cache[region] = (thumb, found)
+        self.tiles_searched += 1
+        return found
+
+    def process(self, rgb: np.ndarray, timestamp_ms: float) -> list[Observation] | None:
+        """Everyone found in one frame; frames must come in increasing time order.
+
+        Returns:
+            The observations, or None for a frame skipped by `pose_every` (not posed; nothing is known).
+        """
+        import time  # noqa: PLC0415
+
+        c = self.config
+        height, width = rgb.shape[:2]
+        self._frame += 1
+        detect = timestamp_ms >= self._next_detect_ms
+        if not detect and self._frame % c.pose_every:
+            return None
+        ts = max(int(round(timestamp_ms)), self._last_ms + 1)  # MediaPipe wants strictly increasing ms
+        self._last_ms = ts
+        if detect:
+            start = time.perf_counter()
+            self._refresh(self._detect(rgb), rgb, timestamp_ms)
+            self.detection_seconds += time.perf_counter() - start
+            self._next_detect_ms = (np.floor(timestamp_ms / (1000 * c.detect_every_s)) + 1) * 1000 * c.detect_every_s
+        start = time.perf_counter()
+        seen = []
+        for track in self._tracks:
+            held = track.follower.held
+            points = track.follower.step(rgb, ts, track.crop, self._hidden_faces(track, rgb))
+            self.poses_held += track.follower.held - held
+            if points is None:
+                if track.follower.lost:  # look again soon: the next detection pass restarts it
+                    self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
+                continue
+            box = landmark_box(points, width, height)
+            if area(box) <= 0:
+                continue
+            if upside_down(points, width, height):
+                # Not seen: a follower that slid onto an object (a bottle, a palm) poses it upside down.
+                self.upside_down_refused += 1
+                continue
+            track.sizes.append(box_side(box))
+            if side_too_small(float(np.median(track.sizes)), c.min_head_px):
+                # Not seen: a pose squeezed into a few pixels is no person on any frame, not only on the
+                # first (a follower that started on a 12 px box on a badge shrank to 7-9 px and stayed).
+                # The median of the last second of boxes, not this frame's: a real far person's box dips
+                # below the limit in frames where few of their landmarks are visible (the real two-people
+                # clip's boy in the back).
+                continue
+            if track.points is not None and not same_body(track.points, points, width, height, JUMP,
+                                                          JUMP_FLOOR * max(width, height)):
+                # The landmarker jumped to someone else in the crop (the student in front, whose face is
+                # larger): not this person. Start its tracking afresh, look again soon, and never carry
+                # the id over to the other person.
+                track.follower.reset()
+                self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
+                self.jumps_refused += 1
+                continue
+            # The crop stays where the last detection put it (it moves only on detection passes): a crop that
+            # followed the landmarks could drift onto a neighbour and carry this id over to them.
+            track.box, track.body, track.last_seen_ms = box, body_box(points, width, height), timestamp_ms
+            track.points = points
+            seen.append(Observation(track.ident, box, points))
+        self.pose_seconds += time.perf_counter() - start
+        self._prune(timestamp_ms, width, height)
+        alive = {t.ident for t in self._tracks}
+        return [o for o in seen if o.track in alive]
+
+    def _hidden_faces(self, track: _Track, rgb: np.ndarray) -> list[np.ndarray]:
+        """Face boxes (pixels) of the other tracked people inside what the track's follower looks at.
+
+        A back-row student's crop often holds the face of the student in front, larger and clearer, and
+        the landmarker would rather follow it. Hiding other people's faces (never this person's own) keeps
+        it on its person.
+        """
+        region = np.array(track.follower.region(track.crop), np.float32)
+        height, width = rgb.shape[:2]
+        own = face_box(track.points, width, height) if track.points is not None else None
+        hidden = []
+        for other in self._tracks:
+            if other is track or other.points is None:
+                continue
+            face = face_box(other.points, width, height)
+            if face is None or intersection(face, region) <= 0:
+                continue
+            if own is not None and contained(own, face) > 0.3:
+                continue  # our own face is there too: hiding it would hide this person
+            hidden.append(face)
+        return hidden
+
+    def _refresh(self, found: list[tuple[np.ndarray, np.ndarray, np.ndarray]], rgb: np.ndarray, now_ms: float) -> None:
+        c = self.config
+        height, width = rgb.shape[:2]
+        boxes = [box for box, _, _ in found]
+        pairs = match([t.box for t in self._tracks], boxes, c.match_similarity)
+        matched = {b for _, b in pairs}
+        for t, b in pairs:
+            track = self._tracks[t]
+            track.box, track.body = found[b][:2]
+            track.crop = crop_box(boxes[b], c.crop_margin, width, height)
+            if track.follower.lost:
+                track.follower.start(rgb, found[b][2], track.crop)
+        for b, (box, body, points) in enumerate(found):
+            if b in matched or len(self._tracks) >= c.max_people or too_small(box, c.min_head_px):
+                continue
+            if any(same_person(box, t.box, c.match_similarity) or contained(box, t.body) > 0.6
+                   or (t.points is not None and on_arm(box, t.points, width, height)) for t in self._tracks):
+                continue  # a second view of someone already tracked (another tile, a part of them, their torso, an arm)
+            crop = crop_box(box, c.crop_margin, width, height)
+            follower = self._follower()
+            follower.start(rgb, points, crop)
+            self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms), box, body, crop, follower, now_ms))
+
+    def _reuse_or_new_id(self, box: np.ndarray, now_ms: float) -> int:
+        """The id of the recently ended track that overlapped this box most, else a new id."""
+        c = self.config
+        best, best_iou = None, c.match_similarity
+        for ident, (old_box, seen_ms) in sorted(self._ended.items()):
+            overlap = similarity(box, old_box)
+            if now_ms - seen_ms <= 1000 * c.reuse_s and overlap >= best_iou:
+                best, best_iou = ident, overlap
+        if best is not None:
+            del self._ended[best]
+            return best
+        self._next_id += 1
+        return self._next_id - 1
+
+    def _prune(self, now_ms: float, width: int, height: int) -> None:
+        c = self.config
+        keep: list[_Track] = []
+        for track in sorted(self._tracks, key=lambda t: t.ident):
+            lost = now_ms - track.last_seen_ms > 1000 * c.max_missing_s
+            duplicate = any(iou(track.box, k.box) > c.duplicate_iou or (
+                track.points is not None and k.points is not None and track.last_seen_ms == k.last_seen_ms
+                and (same_body(track.points, k.points, width, height)
+                     or contained(track.box, torso_box(k.points, width, height)) > 0.6)) for k in keep)
+            if duplicate:
+                self.duplicates_ended += 1
+            if lost or duplicate:
+                track.follower.close()
+                if lost:
+                    self._ended[track.ident] = (track.box, track.last_seen_ms)
+            else:
+                keep.append(track)
+        self._tracks = keep
+
+
+def _as_array(landmarks) -> np.ndarray:
+    return np.array([[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0] for p in landmarks], np.float32)
+
+
+__all__ = ["DETECTOR_HEAD_PX", "DETECTOR_INPUT_PX", "FOLLOWERS", "Observation", "PeopleConfig", "PeoplePoser",
+           "body_box", "crop_box", "detection_grids", "iou", "landmark_box", "match", "merge_detections", "on_arm",
+           "same_body", "similarity", "tiles", "too_small", "torso_box", "upside_down"]
