@@ -118,19 +118,6 @@ def summarize(stats: list[dict[str, Any]], clips_in: int, static: dict[str, Any]
     }
 
 
-def add_common_flags(parser: argparse.ArgumentParser) -> None:
-    """Flags every clip job has."""
-    parser.add_argument("--input", required=True, help="manifest (.csv/.jsonl) or folder of class folders")
-    parser.add_argument("--output", required=True, help="output folder (local path, gs://, s3://, ...)")
-    parser.add_argument("--fps", type=float, default=15.0, help="sample frames to this rate (0 keeps all)")
-    parser.add_argument("--classes", default="", help="comma-separated allowed labels (default: all seen)")
-    parser.add_argument("--val-fraction", type=float, default=0.15)
-    parser.add_argument("--test-fraction", type=float, default=0.15)
-    parser.add_argument("--seed", type=int, default=0, help="split assignment seed")
-    parser.add_argument("--num-shards", type=int, default=1, help="shards per split")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar for local runs")
-
-
 def build_pipeline(
     pipeline: beam.Pipeline, specs: list[ClipSpec], fn: ClipFn, output: str, num_shards: int, static: dict[str, Any]
 ) -> None:

@@ -8,7 +8,6 @@ Outputs in DIR: `{train,val,test}-NNNNN-of-MMMMM.tfrecord`, `schema.pbtxt`, `cla
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from typing import Any
@@ -16,8 +15,8 @@ from typing import Any
 from apache_beam.metrics import Metrics
 
 from pipelines import flags
-from pipelines.clipjob import ClipFn, ConvertClips, add_common_flags, run_job
-from poseact.common import arguments
+from pipelines.clipjob import ClipFn, ConvertClips, run_job
+from pipelines.options import extract_parser as build_parser
 from poseact.data.extraction import ClipStats, ExtractConfig, extract_clip
 from poseact.data.manifest import VIDEO_EXTENSIONS, ClipSpec
 from poseact.data.schema import max_frames
@@ -55,17 +54,6 @@ class ExtractClipFn(ClipFn):
 
 class ExtractClips(ConvertClips):
     """Clip specs in; `examples`, `errors` and `stats` PCollections out (see `ConvertClips`)."""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Flags of `poseact extract` (everything else goes to Beam's PipelineOptions)."""
-    parser = arguments.Parser(prog="poseact extract", description=__doc__.split("\n")[1])
-    add_common_flags(parser)
-    parser.add_argument("--pose-model", default="full", help="lite, full, heavy, a .task path or a URL")
-    parser.add_argument("--num-poses", type=int, default=2, help="people detected per frame before choosing one")
-    parser.add_argument("--max-duration", type=float, default=600.0, help="reject clips longer than this (s)")
-    parser.add_argument("--max-pixels", type=int, default=4096 * 2160, help="reject larger frames")
-    return parser
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:

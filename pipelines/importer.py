@@ -8,12 +8,11 @@ shape, NaNs, empty) become dead letters with stage `load`.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from pipelines import flags
-from pipelines.clipjob import ClipFn, ConvertClips, add_common_flags, run_job
-from poseact.common import arguments
+from pipelines.clipjob import ClipFn, ConvertClips, run_job
+from pipelines.options import import_parser as build_parser
 from poseact.data.extraction import ClipStats, ExtractConfig, import_clip
 from poseact.data.landmark_files import LANDMARK_EXTENSIONS
 from poseact.data.manifest import ClipSpec
@@ -37,16 +36,6 @@ class ImportClipFn(ClipFn):
 
 class ImportLandmarks(ConvertClips):
     """Landmark-file specs in; `examples`, `errors` and `stats` PCollections out."""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Flags of `poseact import`."""
-    parser = arguments.Parser(prog="poseact import", description=__doc__.split("\n")[1])
-    add_common_flags(parser)
-    parser.add_argument("--source-fps", type=float, default=30.0, help="frame rate the landmarks were taken at")
-    parser.add_argument("--width", type=int, default=1, help="frame width of the source video (aspect only)")
-    parser.add_argument("--height", type=int, default=1, help="frame height of the source video")
-    return parser
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:

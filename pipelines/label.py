@@ -47,7 +47,9 @@ from pipelines.label_outputs import (  # noqa: F401 (re-exported: tests and user
     write_run_tables,
     write_table,
 )
-from poseact.common import arguments, storage
+from pipelines.options import FAST_FOLLOWER, FAST_POSE_EVERY, FAST_POSE_MODEL
+from pipelines.options import label_parser as build_parser
+from poseact.common import storage
 from poseact.common.errors import ClipError
 from poseact.data.manifest import read_uris
 from poseact.label import lecture, rules, segments, snapshots
@@ -57,14 +59,6 @@ from poseact.pose.video import VideoInfo, VideoLimits, plan_chunks, probe
 
 _LOG = logging.getLogger(__name__)
 WINDOWS_PER_BATCH = 64  # windows per model call
-# The default path. A faster path becomes the default only once `poseact bench label` measures its labels
-# agreeing with `--exact` (every sampled frame, full model, MediaPipe's landmarker per person) on the bench
-# lecture and the real clips (issue 11: on at least 0.95 of the person-time). None does yet (README, "Speed":
-# `--follower roi` 0.73, `--hold-still` 0.83 on the lecture, where --exact against itself with other chunk
-# boundaries gave 0.93), so the defaults are the exact path's and the fast options are opt-in.
-FAST_POSE_MODEL = "full"
-FAST_POSE_EVERY = 1
-FAST_FOLLOWER = "tasks"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -398,61 +392,6 @@ class LabelVideos(beam.PTransform):
                                               "errors", main="videos")
         )
         return {"videos": finished.videos, "errors": finished.errors}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Flags of `poseact label` (everything else goes to Beam's PipelineOptions)."""
-    parser = arguments.Parser(prog="poseact label", description=__doc__.split("\n")[1])
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--input", help="glob, folder, list file (.txt/.csv/.jsonl) or video; local, gs://, s3://")
-    source.add_argument("--watch", help="keep labelling new videos that land under this prefix")
-    parser.add_argument("--model", required=True,
-                        help="model folder written by `poseact train`, or `rules` (pose rules, no training: "
-                             "hand_raise, writing, reading, other)")
-    parser.add_argument("--output", required=True, help="output folder (local path, gs://, s3://, ...)")
-    parser.add_argument("--pose-model", default=None,
-                        help=f"lite, full, heavy, a .task path or a URL (default: {FAST_POSE_MODEL}; --exact: full)")
-    parser.add_argument("--pose-every", type=int, default=None,
-                        help=f"pose every K-th sampled frame, the rest interpolated (default: {FAST_POSE_EVERY}; --exact: 1)")
-    parser.add_argument("--follower", choices=("roi", "tasks"), default=None,
-                        help="what poses each person: roi (our landmark runner on a crop that follows the person) "
-                             f"or tasks (a MediaPipe landmarker per person) (default: {FAST_FOLLOWER}; --exact: tasks)")
-    parser.add_argument("--hold-still", action="store_true",
-                        help="reuse a person's last pose while their crop has not changed, and a detection tile's "
-                             "people while the tile has not (faster; not with --exact)")
-    parser.add_argument("--exact", action="store_true",
-                        help="the reference path: every sampled frame posed with the full model by MediaPipe's landmarker")
-    parser.add_argument("--chunk-seconds", type=float, default=60.0, help="video seconds per parallel chunk")
-    parser.add_argument("--balance-workers", type=int, default=1,
-                        help="cut each video into a multiple of this many equal chunks, so that this many workers "
-                             "finish together (labels then depend on it, as on any chunking; default 1: chunks of "
-                             "--chunk-seconds, the same whatever the number of workers)")
-    parser.add_argument("--stride", type=float, default=None,
-                        help="seconds between window starts (default: the model's; 1 for trained models, 0.5 for rules)")
-    parser.add_argument("--min-detected", type=float, default=0.5, help="least fraction of a window's frames with the person")
-    parser.add_argument("--smooth", type=int, default=None,
-                        help="windows in the moving average of class scores (default: the model's; 3, rules 1)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="below this smoothed score the label is 'unknown'")
-    parser.add_argument("--min-segment", type=float, default=0.0, help="shorter segments merge into a neighbour (s)")
-    parser.add_argument("--grid", default="auto",
-                        help="detection tiles COLSxROWS (1x1: whole frame only), or auto: a pyramid of grids down to --min-head")
-    parser.add_argument("--min-head", type=float, default=24.0,
-                        help="with --grid auto: the smallest head width (pixels) that detection looks for")
-    parser.add_argument("--detect-every", type=float, default=2.0, help="seconds between person-detection passes")
-    parser.add_argument("--max-people", type=int, default=16, help="most people tracked at once")
-    parser.add_argument("--max-duration", type=float, default=6 * 3600.0, help="reject longer videos (s)")
-    parser.add_argument("--overlay", action="store_true", help="also write an annotated overlay.mp4 per video")
-    parser.add_argument("--blur-faces", action="store_true",
-                        help="blur every face (located from the pose's face landmarks) in report pictures and overlay.mp4")
-    parser.add_argument("--no-images", action="store_true",
-                        help="no picture of a person anywhere (report: tables and timelines only; not with --overlay)")
-    parser.add_argument("--force", action="store_true", help="relabel videos already done with the same options")
-    parser.add_argument("--videos-per-job", type=int, default=0,
-                        help="run the videos in Beam jobs of this many (0: one job); a killed run loses one job")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar for local runs")
-    parser.add_argument("--poll", type=float, default=10.0, help="watch mode: seconds between listings")
-    parser.add_argument("--max-idle", type=float, default=0.0, help="watch mode: stop after this many idle seconds (0: never)")
-    return parser
 
 
 def _pose_every(args: argparse.Namespace) -> int:

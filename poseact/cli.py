@@ -45,7 +45,6 @@ def _model(argv: list[str]) -> int:
 
 def _demo(argv: list[str]) -> int:
     from poseact.common import arguments  # noqa: PLC0415
-    from poseact.demo import clips  # noqa: PLC0415
 
     parser = arguments.Parser(prog="poseact demo")
     parser.add_argument("--output", required=True, help="folder for clips/ and manifest.csv (or the lecture)")
@@ -57,6 +56,8 @@ def _demo(argv: list[str]) -> int:
     parser.add_argument("--students", type=int, default=4, help="people in the lecture")
     parser.add_argument("--fps", type=float, default=15.0, help="lecture frame rate")
     args = parser.parse_args(argv)
+    from poseact.demo import clips  # noqa: PLC0415 (OpenCV, scikit-image: not before --help is answered)
+
     if args.lecture:
         import csv  # noqa: PLC0415
 
@@ -105,6 +106,16 @@ def _run_command(command: str, argv: list[str]) -> dict[str, Any] | None:
     if code:
         raise SystemExit(code)
     return None
+
+
+def _help(command: str, argv: list[str]) -> None:
+    """Print a captured command's help (argparse exits); its parser needs no Beam, TensorFlow or MediaPipe."""
+    if command == "train":  # train imports TensorFlow only once it trains
+        _run_command(command, argv)
+        return
+    from pipelines import options  # noqa: PLC0415
+
+    options.PARSERS[command]().parse_args(argv)
 
 
 def _train_status(session, started: float):
@@ -195,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     from poseact.pose.pose_model import PoseModelError  # noqa: PLC0415
 
     try:
-        if command in CAPTURED:  # --help: argparse prints it and exits
-            _run_command(command, rest)
+        if command in CAPTURED:  # --help: argparse prints it and exits, before any heavy import
+            _help(command, rest)
             return 0
         if command == "bench":
             from pipelines import bench  # noqa: PLC0415

@@ -31,6 +31,33 @@ def test_bad_manifest_is_a_clear_error(tmp_path, capsys):
     assert "missing column(s) ['label']" in capsys.readouterr().err
 
 
+# `poseact COMMAND --help` in a fresh interpreter: argparse's text alone, and none of the heavy libraries
+# imported (their import is what took 5-29 s and printed TF/absl lines before the usage text).
+HELP_PROBE = """
+import sys
+from poseact import cli
+try:
+    code = cli.main(sys.argv[1:])
+except SystemExit as exit_:
+    code = exit_.code
+heavy = sorted(m for m in ("tensorflow", "apache_beam", "mediapipe", "keras", "tfx_bsl", "cv2") if m in sys.modules)
+print("HEAVY", ",".join(heavy), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("command", ["extract", "import", "train", "label", "bench", "bench label", "model", "demo",
+                                     "agree"])
+def test_help_is_argparse_text_alone_with_no_heavy_import(command):
+    done = subprocess.run([sys.executable, "-c", HELP_PROBE, *command.split(), "--help"], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == ["HEAVY "], done.stderr  # no chatter, no heavy library
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"usage: poseact {command}") and "options:" in lines
+    assert not [line for line in lines if CHATTER.search(line)]
+
+
 # What must never reach the user's screen: Beam's INFO lines and Prism attempt, absl and Python logging
 # INFO, TensorFlow / MediaPipe / LiteRT C++ logs, FFmpeg's complaints about a corrupt file.
 CHATTER = re.compile(r"INFO|Prism|absl|^[IWE]\d{4} |oneDNN|cuda|XNNPACK|LiteRT|Converting string literal|"

@@ -1,6 +1,6 @@
 """Classroom-like crowd scenes for measuring who is found: 6-10 people in 2-3 rows, small and occluded.
 
-People are the demo's real photos (`poseact.demo.clips.person_photos`: NASA's portrait of Eileen Collins and the
+People are the demo's real photos (`poseact.demo.media.person_photos`: NASA's portrait of Eileen Collins and the
 US Navy's portrait of Grace Hopper, both public domain, and their mirror images), cut out along their
 silhouettes (`poseact.demo.puppet.RIGS`) and pasted row by row, back row first, each row behind its desks, so
 people are hidden by desks and by the people in front, as seen by a camera at the front of a room. Heads
@@ -71,10 +71,10 @@ class Scene:
 def _silhouette(name: str, mirrored: bool) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float, float]]:
     """The photo, its silhouette alpha, and the head box in photo pixels (cached: the layout and every frame
     ask for it; arrays are shared, never write to them)."""
-    from poseact.demo import clips, puppet  # noqa: PLC0415
+    from poseact.demo import media, puppet  # noqa: PLC0415
 
     rig = puppet.RIGS[name]
-    photo = clips.person_photos()[name].astype(np.float32)
+    photo = media.person_photos()[name].astype(np.float32)
     height, width = photo.shape[:2]
     alpha = np.zeros((height, width), np.uint8)
     cv2.fillPoly(alpha, [np.round(np.asarray(rig.outline)).astype(np.int32)], 255, cv2.LINE_AA)
@@ -175,8 +175,8 @@ def _paste(canvas: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, x: float, y: 
 
 
 def write(scene: Scene, path: str) -> str:
-    """Write the scene as an `.mp4` (see `poseact.demo.clips.write_video`)."""
-    from poseact.demo.clips import write_video  # noqa: PLC0415
+    """Write the scene as an `.mp4` (see `poseact.demo.media.write_video`)."""
+    from poseact.demo.media import write_video  # noqa: PLC0415
 
     write_video(path, frames(scene), scene.fps)
     return path

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from poseact.demo import animate as anim
-from poseact.demo import clips, scene
+from poseact.demo import media, scene
 
 LECTURE_SIZE: tuple[int, int] = (1280, 720)
 """Default demo lecture size, (width, height): 720p, like a classroom camera."""
@@ -104,7 +104,7 @@ def _student(index: int, students: int, size: tuple[int, int], rng: np.random.Ge
         line = height - (style.desk_y + _HANDS_ROOM) * sw
     origin = np.array([(x + rng.uniform(-0.02, 0.02)) * width, line])
     # Alternate people along and across rows, and mirror the front row: four students, four looks.
-    person = clips.PEOPLE[(col + row) % len(clips.PEOPLE)]
+    person = media.PEOPLE[(col + row) % len(media.PEOPLE)]
     mirrored = row == 1
     # The hold fills the raise segment; the book lies open on the desk for the whole lecture.
     _, up, _, down = style.raise_times
@@ -137,7 +137,7 @@ def make_demo_lecture(
     path: str,
     *,
     seconds: float = 40.0,
-    fps: float = clips.FPS,
+    fps: float = media.FPS,
     size: tuple[int, int] = LECTURE_SIZE,
     students: int = 4,
     seed: int = 0,
@@ -188,7 +188,7 @@ def make_demo_lecture(
                 student.actor.render(canvas, _pose(student, t), front)
             yield np.clip(canvas, 0, 255).astype(np.uint8)
 
-    clips.write_video(path, frames(), fps)
+    media.write_video(path, frames(), fps)
     script: list[dict[str, object]] = []
     for number, student in enumerate(cast):
         x0, y0, x1, y1 = student.actor.box

@@ -31,6 +31,8 @@ import functools
 import cv2
 import numpy as np
 
+from poseact.demo.media import person_photos
+
 Point = tuple[float, float]
 
 
@@ -175,7 +177,7 @@ def cutout(name: str, mirrored: bool = False) -> Cutout:
     """Cut the named photo into layers (cached: photos and rigs never change).
 
     Args:
-        name: A key of `RIGS` (and of `demo.person_photos()`).
+        name: A key of `RIGS` (and of `poseact.demo.media.person_photos()`).
         mirrored: Mirror the photo left to right first: another side of the same person.
 
     Returns:
@@ -184,7 +186,6 @@ def cutout(name: str, mirrored: bool = False) -> Cutout:
     Raises:
         KeyError: Unknown name.
     """
-    from poseact.demo.clips import person_photos  # noqa: PLC0415 (demo imports this module)
 
     original = RIGS[name]
     rig = _squeezed(original)
