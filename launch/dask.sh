@@ -5,7 +5,7 @@
 # Without DASK_SCHEDULER, a scheduler and WORKERS worker processes (default: one per core) are started on
 # 127.0.0.1 with `dask scheduler` / `dask worker`, and stopped when the job ends; their logs go to
 # DASK_LOG_DIR (default: a temporary folder, removed afterwards). MEMORY_LIMIT (default 3GiB) is each
-# worker's limit: a MediaPipe worker peaks at about 1.25 GiB resident (README, Sizing), and Dask pauses a
+# worker's limit: a MediaPipe worker peaks at about 1.25 GiB resident (docs/speed.md, Sizing), and Dask pauses a
 # worker at 80% of its limit and restarts it at 95%. On a remote cluster every worker needs this
 # environment (requirements.lock, then `pip install --no-deps .`, as in launch/Dockerfile) and must reach
 # the job's inputs and outputs (gs://, s3://, or a shared file system).

@@ -12,7 +12,7 @@ source "$(dirname "$0")/job.sh"
 : "${PROJECT:?set PROJECT to your Google Cloud project id}"
 : "${REGION:?set REGION to a Dataflow region, e.g. europe-west1}"
 : "${TEMP_LOCATION:?set TEMP_LOCATION to a gs:// folder for Dataflow temporary and staging files}"
-: "${IMAGE:?set IMAGE to the worker image built from launch/Dockerfile and pushed (see README, Scaling out)}"
+: "${IMAGE:?set IMAGE to the worker image built from launch/Dockerfile and pushed (see docs/scaling-out.md)}"
 RUNNER_FLAGS=(
   --runner=DataflowRunner
   --project="$PROJECT"

@@ -159,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines import bench_label  # noqa: PLC0415
 
         return bench_label.main(argv[1:])
+    if argv[:1] == ["people"]:
+        from pipelines import bench_people  # noqa: PLC0415
+
+        return bench_people.main(argv[1:])
     parser = arguments.Parser(prog="poseact bench", description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=["extract", "train"])
     parser.add_argument("--input", help="manifest or class folders (default: a generated demo set)")

@@ -225,12 +225,7 @@ class ChunkPoseFn(beam.DoFn):
         batch = []
         for window in lecture.windows(pose, self._options.windows):
             count += 1
-            per_frame = (window.frame_mask, window.hand_motion if window.hand_motion is not None
-                         else np.full(len(window.frame_mask), np.nan))
-            extra = [np.broadcast_to(np.asarray(v, np.float32)[:, None, None], window.pose.shape[:2] + (1,))
-                     for v in per_frame]
-            batch.append(((key, chunk.index, window.track, window.start_s, window.end_s),
-                          np.concatenate([window.pose, *extra], axis=-1)))
+            batch.append(((key, chunk.index, window.track, window.start_s, window.end_s), lecture.model_input(window)))
             if len(batch) == WINDOWS_PER_BATCH:
                 yield batch
                 batch = []

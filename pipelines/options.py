@@ -12,7 +12,7 @@ from poseact.common import arguments
 
 # The default path. A faster path becomes the default only once `poseact bench label` measures its labels
 # agreeing with `--exact` (every sampled frame, full model, MediaPipe's landmarker per person) on the bench
-# lecture and the real clips (issue 11: on at least 0.95 of the person-time). None does yet (README, "Speed":
+# lecture and the real clips (issue 11: on at least 0.95 of the person-time). None does yet (docs/speed.md:
 # `--follower roi` 0.73, `--hold-still` 0.83 on the lecture, where --exact against itself with other chunk
 # boundaries gave 0.93), so the defaults are the exact path's and the fast options are opt-in.
 FAST_POSE_MODEL = "full"

@@ -18,7 +18,7 @@ commands:
   import    landmark files (.npy/.csv) -> the same shards (Beam)      poseact import --help
   train     shards -> model, metrics, plots and exports (TF)          poseact train --help
   label     lecture videos -> per-person action segments (Beam)      poseact label --help
-  bench     speed benchmarks (extract, train, label)                  poseact bench extract --help
+  bench     benchmarks: speed (extract, train, label), people found   poseact bench people --help
   model     resolve, fetch or build the pose model and say which     poseact model --help
   demo      write the bundled demo data set (clips + manifest)       poseact demo --help
   agree     agreement of labels with a ground-truth script            poseact agree --help

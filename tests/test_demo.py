@@ -2,7 +2,7 @@
 
 The drawn skeleton is checked by its geometry (no model needed); what MediaPipe sees of it is checked with
 the real pose landmarker on the CPU, on a few clips (`demo.check_animation`; the per-class figures over
-more clips are in the README and in the slow test).
+more clips are in docs/demo-data.md and in the slow test).
 """
 
 from __future__ import annotations
@@ -253,7 +253,7 @@ def test_demo_dataset_writes_to_fsspec_urls():
 
 def test_mediapipe_finds_the_animated_wrists():
     # One clip per class (the figures over more clips, and the astronaut's weaker hand raises, are in the
-    # README); each acting wrist found within 0.35 shoulder widths in at least 90% of frames.
+    # docs/demo-data.md); each acting wrist found within 0.35 shoulder widths in at least 90% of frames.
     rows = demo.check_animation([("hopper", 0, action) for action in demo.CLASSES], seed=0)
     assert [row["action"] for row in rows] == list(demo.CLASSES)
     for row in rows:
@@ -263,14 +263,14 @@ def test_mediapipe_finds_the_animated_wrists():
 
 @pytest.mark.slow
 def test_mediapipe_finds_the_animated_wrists_per_class():
-    # The demo data set's 48 clips (8 sessions), as the README's table: on 3 sessions one astronaut writing
+    # The demo data set's 48 clips (8 sessions), as docs/demo-data.md's table: on 3 sessions one astronaut writing
     # clip (0.6 of its frames since the head nods) decides whether a class passes.
     clips = [(person, session, action) for person in demo.PEOPLE for session in range(8) for action in demo.CLASSES]
     rows = demo.check_animation(clips, seed=0)
     rates = {a: np.mean([r["hit_rate"] for r in rows if r["action"] == a]) for a in demo.CLASSES}
     print("wrist hit rate per class:", {a: round(v, 2) for a, v in rates.items()})
     assert rates["writing"] >= 0.9 and rates["reading"] >= 0.9, rates
-    # The astronaut's puffy suit makes MediaPipe miss many of her raised wrists (README, demo data).
+    # The astronaut's puffy suit makes MediaPipe miss many of her raised wrists (docs/demo-data.md).
     assert rates["hand_raise"] >= 0.7, rates
 
 

@@ -222,7 +222,7 @@ REAL = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "cl
 def test_real_two_person_clip(tmp_path):
     """Two people arm wrestling at a table (real video, 340x256, hand-held): the left wrestler is tracked from
     2 s to the end, a person standing behind in the first second. (The right wrestler, seen from behind and
-    cut by the frame's edge, is never found: README, "Labelling lectures"; a bottle that MediaPipe posed
+    cut by the frame's edge, is never found: docs/labelling.md; a bottle that MediaPipe posed
     upside down is no person.)"""
     model = make_model(str(tmp_path / "model"), fps=15.0)
     out = str(tmp_path / "out")

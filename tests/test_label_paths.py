@@ -40,7 +40,7 @@ def test_exact_refuses_fast_path_flags(flags, message):
 def test_exact_and_the_fast_options_label_the_same_people(tmp_path):
     """An 8 s demo lecture of two students, labelled with `--exact` and with our landmark runner
     (`--follower roi`): the same two persons and mostly the same labels (`poseact bench label` measures the
-    agreement at length: README, "Speed")."""
+    agreement at length: docs/speed.md)."""
     import glob
     import json
 

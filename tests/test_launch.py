@@ -260,7 +260,7 @@ def test_dataflow_job_builds_offline_with_the_worker_container(job, monkeypatch)
     pool = built.environment.worker_pools[0]
     assert (pool.machine_type, pool.autoscaling_settings.max_num_workers) == ("n2-highcpu-8", 7)
     assert [i.container_image for i in pool.sdk_harness_container_images] == [IMAGE]
-    # Dataflow starts one SDK process per vCPU, each loading its own pose model (README, sizing).
+    # Dataflow starts one SDK process per vCPU, each loading its own pose model (docs/speed.md, sizing).
     assert all(i.use_single_core_per_container for i in pool.sdk_harness_container_images)
     assert "use_runner_v2" in built.environment.experiments
 

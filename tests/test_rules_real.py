@@ -1,6 +1,6 @@
 """`poseact label --model rules` on real clips of ../shared/data (skipped cleanly where that folder is absent).
 
-What each clip shows was checked by eye, frame by frame (README, "Recognition on real video"):
+What each clip shows was checked by eye, frame by frame (docs/rules.md):
 - `seated_hand_raise_to_face.mp4`: the hand is down until about 0.55 s, up beside the face from about 0.6 s
   to 1.4 s, then down;
 - `torso_no_head.mp4`: a torso with the head out of frame and an open hand; MediaPipe's only pose puts a face

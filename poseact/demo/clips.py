@@ -18,7 +18,7 @@ amplitudes, speeds) whatever its class, so only the action tells the classes apa
 15 fps (48 frames, the model's window) and deterministic for a seed: the same frames, and (with the
 FFmpeg `mp4v` encoder of opencv-python-headless 5.0) the same file bytes.
 
-`check_animation` measures whether MediaPipe sees what the skeleton did (README, demo data).
+`check_animation` measures whether MediaPipe sees what the skeleton did (docs/demo-data.md).
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ class PhotoRig:
 # armpits down, and the helmet she holds is left out (with it, MediaPipe found her raised wrist less often). Her puffy suit fools MediaPipe: it puts her shoulders on the neck
 # ring's rim ((112, 240) and (306, 256) on the photo), takes the suit's sides for arms hanging down and
 # often ignores a raised arm. So the shoulder joints sit inside the suit, half a sleeve in from its edge,
-# and the suit is squeezed to 0.7 of its width (README, demo data: the measured hit rates).
+# and the suit is squeezed to 0.7 of its width (docs/demo-data.md: the measured hit rates).
 ASTRONAUT = PhotoRig(
     outline=((266, 23), (239, 16), (210, 19), (159, 54), (153, 70), (155, 98), (163, 114), (183, 136),
              (183, 147), (176, 152), (155, 153), (137, 164), (112, 206), (103, 214), (95, 215), (82, 231),

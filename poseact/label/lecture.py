@@ -241,6 +241,15 @@ def windows(pose: ChunkPose, config: WindowConfig) -> Iterator[WindowInput]:
                               round(pose.times_ms[stop - 1] / 1000.0 + step_s, 3), x, mask, hands)
 
 
+def model_input(window: WindowInput) -> np.ndarray:
+    """A window as the label path's classifiers take it: (max_frames, 24, 5) x, y, visibility, then the frame
+    mask and the hand motion per frame (NaN where not measured) repeated on every landmark."""
+    motion = window.hand_motion if window.hand_motion is not None else np.full(len(window.frame_mask), np.nan)
+    extra = [np.broadcast_to(np.asarray(v, np.float32)[:, None, None], window.pose.shape[:2] + (1,))
+             for v in (window.frame_mask, motion)]
+    return np.concatenate([window.pose, *extra], axis=-1)
+
+
 def boundary_boxes(pose: ChunkPose, config: WindowConfig) -> dict[str, dict[int, dict[int, list[float]]]]:
     """Boxes per local track and frame time (ms, rounded) where this chunk overlaps its neighbours:
     `head` (the first `overlap_s`, seen by the previous chunk too) and `tail` (after the owned span)."""

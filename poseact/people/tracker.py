@@ -2,7 +2,7 @@
 
 Why tiles: MediaPipe's pose detector looks at the whole frame shrunk to 224 x 224 and is known to miss
 small and far people (`num_poses` does not help). On a 1280x720 frame of four seated people it found one
-of them on the whole frame and all four on a 2 x 2 grid of overlapping tiles (README, labelling).
+of them on the whole frame and all four on a 2 x 2 grid of overlapping tiles (docs/labelling.md).
 
 How (per chunk of video, `PeoplePoser.process` once per sampled frame):
 1. Every `detect_every_s` (and on the first frame) an IMAGE-mode landmarker runs on the whole frame and

@@ -6,7 +6,7 @@ Named models come from Google's model storage. Where that host cannot be reached
 clusters), bundles are rebuilt from registry packages:
 - the pose detector and the *full* landmark model from the `mediapipe==0.10.21` wheel on the Python
   package index (`pose_detection.tflite`, `pose_landmark_full.tflite`); bundles built that way matched the
-  official full model within 0.018 of normalised x/y (see README, "Pose model");
+  official full model within 0.018 of normalised x/y (see docs/pose-model.md);
 - the *lite* and *heavy* landmark models from the npm package `@mediapipe/pose@0.5.1675469404`
   (Apache-2.0, fetched with `npm pack`), beside the same detector (BlazePose's detector is one model for
   all three; the npm package's own copy is packed inside its wasm assets, the wheel's is a plain file).

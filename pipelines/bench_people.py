@@ -1,0 +1,221 @@
+"""`poseact bench people`: how many labelled students the label path finds on real classroom frames, and what it reads.
+
+Each distinct annotated frame (`poseact.data.annotations.read_yolo`: a YOLO folder of head boxes, such as
+`../shared/data/classroom_cctv`) becomes a still video of `--seconds` (the frame repeated at the rules' 15 fps,
+written as .mp4 so the codec is part of it), and goes through the label path as `poseact label --model rules`
+runs it, with the same flags and defaults: decode, find and follow people (`poseact.label.lecture.pose_chunk`),
+windows, the rules. The persons kept are those the label path would list (seen in at least a quarter of a
+window's frames). Each is matched to a labelled head by its face landmarks (`poseact.people.heads`).
+
+Reported, by head width: recall of labelled students; persons on no labelled head (and of those, how many lie
+outside the labelled area); students found twice; and for matched students, the action read against the head's
+label: `down` should be read as reading or writing, `up` and `lookaround` as neither (`phone` as it comes).
+Writes `OUT/people.json` and one picture per frame (`OUT/frames/KEY.png`: labelled heads in green when found,
+red when missed; found persons' heads as dots, orange when on no labelled head, with the action read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+
+from pipelines import options
+from poseact.common import arguments, storage
+
+# Head widths (pixels) the figures are split by: the dev frames' heads are 21-92 px wide.
+SIZE_EDGES = (30.0, 45.0, 60.0)
+DOWN_READS = ("reading", "writing")
+
+
+def size_bucket(width: float) -> str:
+    """The head-width bucket a box falls in, e.g. `30-45`."""
+    edges = (0.0, *SIZE_EDGES, float("inf"))
+    for lo, hi in zip(edges, edges[1:]):
+        if lo <= width < hi:
+            return f"<{hi:g}" if lo == 0 else (f">={lo:g}" if hi == float("inf") else f"{lo:g}-{hi:g}")
+    raise ValueError(width)
+
+
+def action_right(label: str, read: str) -> bool | None:
+    """Whether the action read agrees with a head's label: `down` is reading or writing; `up` and `lookaround` are
+    neither. None for other labels (`phone`), which are reported as they come."""
+    if label == "down":
+        return read in DOWN_READS
+    if label in ("up", "lookaround"):
+        return read not in DOWN_READS
+    return None
+
+
+def score_frame(heads: np.ndarray, labels: tuple[str, ...], persons: list[dict[str, Any]]) -> dict[str, Any]:
+    """One frame's figures from its labelled heads and the persons found (`{"head": (x, y), "action": str}`)."""
+    from poseact.people.heads import match_heads  # noqa: PLC0415
+
+    points = np.array([p["head"] for p in persons], np.float32).reshape(-1, 2)
+    match = match_heads(heads, points)
+    widths = heads[:, 2] - heads[:, 0]
+    found = {h for h, _ in match.pairs}
+    reads = {h: persons[p]["action"] for h, p in match.pairs}
+    return {
+        "heads": [{"label": labels[h], "width": round(float(widths[h]), 1), "found": h in found,
+                   "twice": h in match.doubles, "read": reads.get(h)} for h in range(len(heads))],
+        "persons": len(persons), "on_no_head": len(match.unmatched), "outside_labelled": len(match.outside),
+        "pairs": match.pairs, "unmatched": match.unmatched,
+    }
+
+
+def totals(frames: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures over all frames: recall by head width, precision, doubles, actions."""
+    heads = [h for f in frames for h in f["heads"]]
+    by_size: dict[str, list[int]] = {}
+    for h in heads:
+        by_size.setdefault(size_bucket(h["width"]), [0, 0])
+        by_size[size_bucket(h["width"])][0] += h["found"]
+        by_size[size_bucket(h["width"])][1] += 1
+    persons = sum(f["persons"] for f in frames)
+    outside = sum(f["outside_labelled"] for f in frames)
+    on_no_head = sum(f["on_no_head"] for f in frames)
+    found = sum(h["found"] for h in heads)
+    verdicts = [action_right(h["label"], h["read"]) for h in heads if h["found"]]
+    judged = [v for v in verdicts if v is not None]
+    reads: dict[str, dict[str, int]] = {}
+    for h in heads:
+        if h["found"]:
+            row = reads.setdefault(h["label"], {})
+            row[h["read"]] = row.get(h["read"], 0) + 1
+    return {
+        "frames": len(frames), "labelled": len(heads), "found": found,
+        "recall": round(found / len(heads), 3) if heads else None,
+        "recall_by_head_px": {k: {"found": v[0], "labelled": v[1], "recall": round(v[0] / v[1], 3)}
+                              for k, v in sorted(by_size.items(), key=lambda kv: _bucket_order(kv[0]))},
+        "persons": persons, "on_no_head": on_no_head, "outside_labelled": outside,
+        # Persons inside the labelled rows on no labelled head: phantoms, or students the annotators left out.
+        "on_no_head_share": round((on_no_head - outside) / max(persons - outside, 1), 3),
+        "found_twice": sum(h["twice"] for h in heads),
+        "found_twice_share": round(sum(h["twice"] for h in heads) / len(heads), 3) if heads else None,
+        "down_vs_up_right": round(sum(judged) / len(judged), 3) if judged else None, "down_vs_up_judged": len(judged),
+        "reads_by_label": reads,
+        "false_raises": sum(1 for h in heads if h["found"] and h["label"] != "up" and h["read"] == "hand_raise"),
+    }
+
+
+def _bucket_order(name: str) -> float:
+    return float(name.lstrip("<>=").split("-")[0]) + (0.5 if name.startswith(">=") else 0.0)
+
+
+def _still_video(rgb: np.ndarray, path: str, seconds: float, fps: float) -> None:
+    from poseact.demo.media import write_video  # noqa: PLC0415
+
+    write_video(path, (rgb for _ in range(max(1, round(seconds * fps)))), fps)
+
+
+def label_frame(rgb: np.ndarray, seconds: float, label_options, buffer: bytes, work: str) -> tuple[list[dict], dict]:
+    """The persons the label path finds in a still video of `rgb`, each with its head point and the action read."""
+    from poseact.label import lecture, rules  # noqa: PLC0415
+    from poseact.people.heads import head_point  # noqa: PLC0415
+    from poseact.pose.video import Chunk, VideoLimits, probe  # noqa: PLC0415
+
+    path = os.path.join(work, "still.mp4")
+    fps = label_options.windows.fps
+    _still_video(rgb, path, seconds, fps)
+    limits = VideoLimits(max_duration_s=3600)
+    info = probe(path, limits)
+    started = time.perf_counter()
+    pose = lecture.pose_chunk(path, info, Chunk(0, 0.0, float("inf"), float("inf")), fps, buffer,
+                              label_options.people, limits)
+    wall = time.perf_counter() - started
+    windows: dict[int, list] = {}
+    for window in lecture.windows(pose, label_options.windows):
+        windows.setdefault(window.track, []).append(window)
+    least = max(1, label_options.windows.max_frames // 4)  # the label path's floor for listing a person
+    persons = []
+    for track, (landmarks, detected, _) in pose.tracks.items():
+        if detected.sum() < least:
+            continue
+        action = "unknown"
+        if windows.get(track):
+            batch = np.stack([lecture.model_input(w) for w in windows[track]])
+            scores = rules.person_scores(rules.batch_features(batch, fps), [w.start_s for w in windows[track]])
+            mean = scores.mean(axis=0)
+            action = rules.CLASSES[int(np.argmax(mean))] if mean.max() >= label_options.threshold else "unknown"
+        middle = np.flatnonzero(detected)[len(np.flatnonzero(detected)) // 2]
+        persons.append({"track": int(track), "head": head_point(landmarks[middle], pose.width, pose.height).tolist(),
+                        "action": action})
+    timing = {"wall_s": wall, "frames": len(pose.times_ms), **{f"{k}_s": v for k, v in pose.seconds.items()}}
+    return persons, timing
+
+
+def draw(rgb: np.ndarray, heads: np.ndarray, scored: dict[str, Any], persons: list[dict[str, Any]]) -> np.ndarray:
+    """The frame with labelled heads (green found, red missed) and found persons' heads and actions."""
+    import cv2  # noqa: PLC0415
+
+    out = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    for box, head in zip(heads.astype(int), scored["heads"]):
+        colour = (0, 200, 0) if head["found"] else (0, 0, 255)
+        cv2.rectangle(out, tuple(box[:2]), tuple(box[2:]), colour, 2)
+        cv2.putText(out, head["label"][:4], (box[0], box[1] - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1)
+    unmatched = set(scored["unmatched"])
+    for index, person in enumerate(persons):
+        x, y = (int(round(v)) for v in person["head"])
+        colour = (0, 140, 255) if index in unmatched else (255, 255, 0)
+        cv2.circle(out, (x, y), 4, colour, -1)
+        cv2.putText(out, person["action"][:5], (x + 5, y + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Flags of `poseact bench people`; any other flag is `poseact label`'s (e.g. --max-people 60)."""
+    parser = arguments.Parser(prog="poseact bench people", description=__doc__.split("\n")[0])
+    parser.add_argument("--boxes", required=True, help="YOLO folder of head boxes (data.yaml, images/, labels/)")
+    parser.add_argument("--output", required=True, help="folder for people.json and the frames' pictures")
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of each frame's still video")
+    parser.add_argument("--frames", type=int, default=0, help="score only the first N distinct frames (0: all)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """Entry of `poseact bench people`."""
+    import cv2  # noqa: PLC0415
+
+    from pipelines import label  # noqa: PLC0415 (the label command's own options, defaults included)
+    from poseact.data.annotations import read_yolo  # noqa: PLC0415
+    from poseact.label import rules  # noqa: PLC0415
+    from poseact.pose import pose_model  # noqa: PLC0415
+
+    args, rest = build_parser().parse_known_args(argv)
+    label_args = options.label_parser().parse_args(["--input", "-", "--model", "rules", "--output", "-", *rest])
+    label_options = label._options(label_args, rules.card())  # noqa: SLF001 (one source for the label defaults)
+    model = pose_model.resolve(label._pose_model_spec(label_args))  # noqa: SLF001
+    buffer = model.path.read_bytes()
+    frames = read_yolo(args.boxes)
+    if args.frames:
+        frames = frames[:args.frames]
+    os.makedirs(os.path.join(args.output, "frames"), exist_ok=True)
+    scored, wall, video_s = [], 0.0, 0.0
+    with tempfile.TemporaryDirectory(prefix="poseact-bench-people-") as work:
+        for number, frame in enumerate(frames, 1):
+            rgb = cv2.cvtColor(cv2.imread(frame.path), cv2.COLOR_BGR2RGB)
+            persons, timing = label_frame(rgb, args.seconds, label_options, buffer, work)
+            row = score_frame(frame.boxes, frame.labels, persons)
+            row.update(key=frame.key, path=frame.path, timing=timing)
+            scored.append(row)
+            wall += timing["wall_s"]
+            video_s += timing["frames"] / label_options.windows.fps
+            cv2.imwrite(os.path.join(args.output, "frames", f"{frame.key}.png"),
+                        draw(rgb, frame.boxes, row, persons))
+            found = sum(h["found"] for h in row["heads"])
+            print(f"[{number}/{len(frames)}] {frame.key}: {found}/{len(row['heads'])} students found, "
+                  f"{row['on_no_head']} persons on no labelled head, {timing['wall_s']:.1f} s", flush=True)
+    figures = totals(scored)
+    figures.update(label_flags=rest, seconds_per_frame=args.seconds, model=model.name,
+                   realtime_factor=round(video_s / wall, 3) if wall else None)
+    storage.write_atomic(os.path.join(args.output, "people.json"),
+                         json.dumps({"totals": figures, "frames": scored}, indent=2, default=str).encode())
+    print(json.dumps({k: v for k, v in figures.items() if k != "reads_by_label"}, indent=1))
+    print("reads by label:", json.dumps(figures["reads_by_label"]))
+    return 0
