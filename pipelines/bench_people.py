@@ -180,15 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Entry of `poseact bench people`."""
-    import cv2  # noqa: PLC0415
+    args, rest = build_parser().parse_known_args(argv)
+    label_args = options.label_parser().parse_args(["--input", "-", "--model", "rules", "--output", "-", *rest])
+    import cv2  # noqa: PLC0415 (heavy imports after the flags, so that --help is quick)
 
     from pipelines import label  # noqa: PLC0415 (the label command's own options, defaults included)
     from poseact.data.annotations import read_yolo  # noqa: PLC0415
     from poseact.label import rules  # noqa: PLC0415
     from poseact.pose import pose_model  # noqa: PLC0415
 
-    args, rest = build_parser().parse_known_args(argv)
-    label_args = options.label_parser().parse_args(["--input", "-", "--model", "rules", "--output", "-", *rest])
     label_options = label._options(label_args, rules.card())  # noqa: SLF001 (one source for the label defaults)
     model = pose_model.resolve(label._pose_model_spec(label_args))  # noqa: SLF001
     buffer = model.path.read_bytes()
