@@ -430,7 +430,7 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
     return LabelOptions(
         chunk_s=args.chunk_seconds, workers=max(1, args.balance_workers),
         people=PeopleConfig(grid=grid, min_head_px=args.min_head, detect_every_s=args.detect_every,
-                            max_people=args.max_people,
+                            max_people=args.max_people, finder=args.finder,
                             pose_every=_pose_every(args), follower=_follower(args),
                             hold_still=_hold_still(args)),
         windows=lecture.WindowConfig(fps=float(fps), max_frames=int(card["max_frames"]),

@@ -94,6 +94,9 @@ def label_parser() -> argparse.ArgumentParser:
                         help="with --grid auto: the smallest head width (pixels) that detection looks for")
     parser.add_argument("--detect-every", type=float, default=2.0, help="seconds between person-detection passes")
     parser.add_argument("--max-people", type=int, default=16, help="most people tracked at once")
+    parser.add_argument("--finder", choices=("classroom", "landmarker"), default="landmarker",
+                        help="what finds people: classroom (a COCO person detector on tiles; students from any side) "
+                             "or landmarker (MediaPipe's pose landmarker on tiles; finds faces)")
     parser.add_argument("--max-duration", type=float, default=6 * 3600.0, help="reject longer videos (s)")
     parser.add_argument("--overlay", action="store_true", help="also write an annotated overlay.mp4 per video")
     parser.add_argument("--blur-faces", action="store_true",

@@ -113,7 +113,8 @@ class TasksFollower(_Follower):
         """Never: the landmarker re-runs its own detector on the crop when it loses the person."""
         return False
 
-    def start(self, rgb: np.ndarray, points: np.ndarray, crop: tuple[int, int, int, int]) -> None:
+    def start(self, rgb: np.ndarray, points: np.ndarray, crop: tuple[int, int, int, int],
+              roi: Roi | None = None) -> None:
         """Nothing to do: the landmarker finds the person in its crop."""
 
     def step(self, rgb: np.ndarray, ts_ms: int, crop: tuple[int, int, int, int],
@@ -188,6 +189,7 @@ class RoiFollower(_Follower):
                  hold_still: bool = True, detector: PoseDetector | None = None) -> None:
         super().__init__(hold_still)
         self._tracker = PoseTracker(model, reference_fps, min_presence)
+        self._start: Roi | None = None  # the classroom finder's region for this person, when it found them
         self._detector = detector
 
     @property
@@ -200,17 +202,28 @@ class RoiFollower(_Follower):
         """Where the next frame's crop is taken."""
         return self._tracker.roi
 
-    def start(self, rgb: np.ndarray, points: np.ndarray, crop: tuple[int, int, int, int]) -> None:
-        """Start following a person inside `crop`, as MediaPipe's landmarker given that crop would: from its
-        detector's best detection there (`poseact.pose.detector`); without a detector or a detection,
-        from the detection pass's landmarks (33, 5, frame-normalised) `points`."""
+    def start(self, rgb: np.ndarray, points: np.ndarray, crop: tuple[int, int, int, int],
+              roi: Roi | None = None) -> None:
+        """Start following a person inside `crop`. From `roi` when given: where the classroom finder's box put
+        the person (`poseact.people.tracker.rois_from_person_box`), which also restarts the person when lost,
+        since the pose detector, which looks for faces, does not find a student seen from behind or bent over a
+        book, and in a crowded crop would rather take a neighbour's face. Else as MediaPipe's landmarker given
+        that crop would: from its detector's best detection there (`poseact.pose.detector`); without a detector
+        or a detection, from the detection pass's landmarks (33, 5, frame-normalised) `points`."""
         height, width = rgb.shape[:2]
         self._hold.forget()
-        if not self._redetect(rgb, crop):
+        self._start = roi
+        if roi is not None:
+            self._tracker.start(rgb, roi, crop)
+        elif not self._redetect(rgb, crop):
             self._tracker.start(rgb, roi_from_body(points, width, height), crop)
 
     def _redetect(self, rgb: np.ndarray, crop: tuple[int, int, int, int]) -> bool:
-        """Restart tracking at the detector's best detection in the crop; False when it finds nobody."""
+        """Restart tracking at the finder's region when there is one, else at the detector's best detection in the
+        crop; False when it finds nobody."""
+        if self._start is not None:
+            self._tracker.begin(self._start)
+            return True
         found = self._detector.detect(rgb, crop) if self._detector is not None else []
         if not found:
             return False

@@ -58,6 +58,8 @@ from poseact.people.phantoms import (
     side_too_small,
     too_small,
 )
+from poseact.pose.landmark_runner import Roi
+from poseact.pose.landmarks import NUM_LANDMARKS
 from poseact.pose.upright import upside_down
 
 DETECTOR_INPUT_PX = 224  # MediaPipe's pose detector sees every image (tile) shrunk to 224 x 224
@@ -103,6 +105,11 @@ class PeopleConfig:
         hold_still: Reuse a person's last pose while their crop has not changed
             (`poseact.people.followers.CHANGE_LEVEL`) instead of running the model, and a detection tile's people
             while the tile has not changed.
+        finder: What finds people on detection passes: "classroom", the COCO person detector on tiles
+            (`poseact.people.finder`), each box then posed by the landmark model, or "landmarker", MediaPipe's
+            IMAGE-mode landmarker on a pyramid of tiles (`poseact.people.tracker.detection_grids`), which finds
+            people by their faces and, on real classrooms, missed most of them.
+        min_person_score: The classroom finder's least person score.
     """
 
     grid: tuple[int, int] | None = None
@@ -124,8 +131,12 @@ class PeopleConfig:
     pose_every: int = 1
     follower: str = "tasks"
     hold_still: bool = False
+    finder: str = "landmarker"
+    min_person_score: float = 0.35
 
     def __post_init__(self) -> None:
+        if self.finder not in FINDERS:
+            raise ValueError(f"finder must be one of {', '.join(FINDERS)}, got {self.finder!r}")
         if self.pose_every < 1:
             raise ValueError(f"pose_every must be at least 1, got {self.pose_every}")
         if self.follower not in FOLLOWERS:
@@ -185,6 +196,42 @@ def detection_grids(width: int, height: int, config: PeopleConfig) -> list[tuple
     return [*grids, *reversed(levels)] or [(1, 1)]
 
 
+FINDERS = ("classroom", "landmarker")
+
+
+# The head of a person in a finder's box lies in its upper part: a pose whose face is lower, or beside the box, is
+# the neighbour's or nobody's. 0.45: a seated student's box runs from the crown to the desk, the face within the
+# top third; a student bent over a book puts the head lower, and a box cut by the desk is shorter.
+HEAD_IN_BOX = 0.45
+
+
+def rois_from_person_box(box: np.ndarray) -> list[Roi]:
+    """Where the landmark model looks for the person in a finder's box (pixels), tried in this order.
+
+    BlazePose's region is centred on the hips and reaches the whole body with its (guessed) legs; a seated
+    student's box runs from the head to the desk, where the hips are. So first: centred a tenth of the box's
+    height above its bottom edge, 2.2 box heights wide, upright. Measured on 8 `classroom_cctv` frames (170
+    heads; a pose counts when its face lands on a labelled head): this region posed 0.75 of the heads; hips at the
+    bottom edge and 2.6 heights, 0.70; 0.2 heights up and 2.2, 0.72; 0.1 up and 1.9, 0.70; centred on the box
+    at 1.25 or 1.6 of its longer side (the region of a standing person's box), 0.36-0.37; the pose detector's
+    region on the box's crop, 0.51-0.66. When it fails (the pose flag is low, or the face is not in the box's
+    upper part), a taller region (hips 0.3 heights below the box, 3 heights: a box cut short by the desk), then
+    one sized on the head (a box as wide as the head, centred a head width below its top, 2.5 widths wide: a
+    student whose box is the head and shoulders). On 6 frames (117 students the finder boxed) the first region
+    alone posed 84 on their heads, the three in turn 94.
+    """
+    height, width = float(box[3] - box[1]), float(box[2] - box[0])
+    cx = float(box[0] + box[2]) / 2
+    return [Roi(cx, float(box[3]) - 0.1 * height, 2.2 * height), Roi(cx, float(box[3]) + 0.3 * height, 3.0 * height),
+            Roi(cx, float(box[1]) + width, 2.5 * width)]
+
+
+def head_in_box(points: np.ndarray, box: np.ndarray) -> bool:
+    """Whether a pose's face (median of its face landmarks, pixels) lies in the upper part of a finder's box."""
+    x, y = np.median(points[:11, :2], axis=0)
+    return bool(box[0] <= x <= box[2] and box[1] <= y <= box[1] + HEAD_IN_BOX * (box[3] - box[1]))
+
+
 @dataclasses.dataclass
 class _Track:
     ident: int
@@ -194,6 +241,7 @@ class _Track:
     follower: TasksFollower | RoiFollower
     last_seen_ms: float
     points: np.ndarray | None = None  # the last landmarks found (whole-frame normalised), for same_body
+    start: Roi | None = None  # where the classroom finder's box says the person is (restarts a lost follower)
     # Largest side (pixels) of the track's last boxes, for `too_small` over time.
     sizes: collections.deque = dataclasses.field(default_factory=lambda: collections.deque(maxlen=SIZE_FRAMES))
 
@@ -205,10 +253,14 @@ class PeoplePoser:
         model_buffer: Bytes of the pose landmarker `.task` bundle.
         config: Detection and tracking options.
         fps: The rate frames come at (the `roi` follower's visibility filter is referenced to it).
+        finder_buffer: Bytes of the classroom finder's `.tflite` (default: `poseact.people.finder_model.resolve`).
     """
 
-    def __init__(self, model_buffer: bytes, config: PeopleConfig = PeopleConfig(), fps: float = 15.0) -> None:
+    def __init__(self, model_buffer: bytes, config: PeopleConfig = PeopleConfig(), fps: float = 15.0,
+                 finder_buffer: bytes | None = None) -> None:
         self._buffer = model_buffer
+        self._finder_buffer = finder_buffer
+        self._finder = None
         self.config = config
         self.fps = fps
         self._landmark_model = None  # the `roi` followers' shared landmark model and detector, made on first use
@@ -260,25 +312,31 @@ class PeoplePoser:
         )
         return vision.PoseLandmarker.create_from_options(options)
 
-    def _follower(self) -> TasksFollower | RoiFollower:
-        if self.config.follower == "tasks":
-            return TasksFollower(lambda: self._make(video=True), self.config.hold_still)
+    def _models(self):
+        """The chunk's shared landmark model and pose detector, made on first use."""
         if self._landmark_model is None:
             from poseact.pose.detector import PoseDetector  # noqa: PLC0415
             from poseact.pose.landmark_runner import LandmarkModel, bundle_file  # noqa: PLC0415
 
             self._landmark_model = LandmarkModel(bundle_file(self._buffer, "pose_landmarks_detector.tflite"))
             self._pose_detector = PoseDetector(bundle_file(self._buffer, "pose_detector.tflite"))
-        return RoiFollower(self._landmark_model, self.fps, self.config.min_tracking_confidence,
-                           self.config.hold_still, self._pose_detector)
+        return self._landmark_model, self._pose_detector
+
+    def _follower(self) -> TasksFollower | RoiFollower:
+        if self.config.follower == "tasks":
+            return TasksFollower(lambda: self._make(video=True), self.config.hold_still)
+        model, detector = self._models()
+        return RoiFollower(model, self.fps, self.config.min_tracking_confidence, self.config.hold_still, detector)
 
     def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
         """Person boxes (pixels) found on the whole frame and its tiles, duplicates merged, in a fixed order
         (left to right, then top to bottom)."""
-        return [box for box, _, _ in self._detect(rgb)]
+        return [found[0] for found in self._detect(rgb)]
 
-    def _detect(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """`detect`, with each person's `body_box` and landmarks beside their box."""
+    def _detect(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
+        """`detect`, with each person's `body_box`, landmarks and (classroom finder) start region beside their box."""
+        if self.config.finder == "classroom":
+            return self._find_classroom(rgb)
         import mediapipe as mp  # noqa: PLC0415
 
         if self._detector is None:
@@ -299,7 +357,47 @@ class PeoplePoser:
                 poses.append(points)
                 bodies.append(body_box(points, width, height))
                 scores.append(float(points[BOX_LANDMARKS, 3].mean()))
-        kept = [(boxes[i], bodies[i], poses[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
+        kept = [(boxes[i], bodies[i], poses[i], None) for i in merge_detections(boxes, scores, bodies=bodies)]
+        return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
+
+    def _find_classroom(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
+        """Every person box of the classroom finder, each posed once by the landmark model on its crop."""
+        if self._finder is None:
+            from poseact.people.finder import PersonFinder  # noqa: PLC0415
+
+            if self._finder_buffer is None:
+                from poseact.people import finder_model  # noqa: PLC0415
+
+                self._finder_buffer = finder_model.resolve().path.read_bytes()
+            self._finder = PersonFinder(self._finder_buffer, self.config.min_head_px, self.config.min_person_score)
+        model, _ = self._models()
+        height, width = rgb.shape[:2]
+        scale = np.array([width, height], np.float64)
+        person_boxes, person_scores = self._finder.find(rgb)
+        boxes, scores, bodies, poses, starts = [], [], [], [], []
+        for person_box, score in zip(person_boxes, person_scores):
+            crop = crop_box(person_box, self.config.crop_margin, width, height)
+            for roi in rois_from_person_box(person_box):
+                found = model.pose(rgb, roi, clip=crop)
+                if found.flag >= self.config.min_presence_confidence and head_in_box(found.points, person_box):
+                    break
+            else:
+                continue  # nobody posed in the box
+            points = found.points[:NUM_LANDMARKS].astype(np.float32)
+            points[:, :2] /= scale
+            points[:, 2] /= width
+            if upside_down(points, width, height):
+                self.upside_down_refused += 1
+                continue
+            box = landmark_box(points, width, height)
+            if area(box) <= 0:
+                continue
+            boxes.append(box)
+            bodies.append(body_box(points, width, height))
+            poses.append(points)
+            scores.append(float(score))
+            starts.append(roi)
+        kept = [(boxes[i], bodies[i], poses[i], starts[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
         return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
 
     def _tile_poses(self, rgb: np.ndarray, region: tuple[int, int, int, int], mp) -> list[np.ndarray]:
@@ -352,8 +450,10 @@ class PeoplePoser:
             held = track.follower.held
             points = track.follower.step(rgb, ts, track.crop, self._hidden_faces(track, rgb))
             self.poses_held += track.follower.held - held
+            # A follower started from a classroom finder's box restarts itself there; others wait for a detection.
+            look_again = track.start is None
             if points is None:
-                if track.follower.lost:  # look again soon: the next detection pass restarts it
+                if track.follower.lost and look_again:  # look again soon: the next detection pass restarts it
                     self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 continue
             box = landmark_box(points, width, height)
@@ -377,7 +477,8 @@ class PeoplePoser:
                 # larger): not this person. Start its tracking afresh, look again soon, and never carry
                 # the id over to the other person.
                 track.follower.reset()
-                self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
+                if look_again:
+                    self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 self.jumps_refused += 1
                 continue
             # The crop stays where the last detection put it (it moves only on detection passes): a crop that
@@ -412,19 +513,21 @@ class PeoplePoser:
             hidden.append(face)
         return hidden
 
-    def _refresh(self, found: list[tuple[np.ndarray, np.ndarray, np.ndarray]], rgb: np.ndarray, now_ms: float) -> None:
+    def _refresh(self, found: list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]], rgb: np.ndarray,
+                 now_ms: float) -> None:
         c = self.config
         height, width = rgb.shape[:2]
-        boxes = [box for box, _, _ in found]
+        boxes = [f[0] for f in found]
         pairs = match([t.box for t in self._tracks], boxes, c.match_similarity)
         matched = {b for _, b in pairs}
         for t, b in pairs:
             track = self._tracks[t]
             track.box, track.body = found[b][:2]
             track.crop = crop_box(boxes[b], c.crop_margin, width, height)
+            track.start = found[b][3]
             if track.follower.lost:
-                track.follower.start(rgb, found[b][2], track.crop)
-        for b, (box, body, points) in enumerate(found):
+                track.follower.start(rgb, found[b][2], track.crop, found[b][3])
+        for b, (box, body, points, start) in enumerate(found):
             if b in matched or len(self._tracks) >= c.max_people or too_small(box, c.min_head_px):
                 continue
             if any(same_person(box, t.box, c.match_similarity) or contained(box, t.body) > 0.6
@@ -432,8 +535,9 @@ class PeoplePoser:
                 continue  # a second view of someone already tracked (another tile, a part of them, their torso, an arm)
             crop = crop_box(box, c.crop_margin, width, height)
             follower = self._follower()
-            follower.start(rgb, points, crop)
-            self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms), box, body, crop, follower, now_ms))
+            follower.start(rgb, points, crop, start)
+            self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms), box, body, crop, follower, now_ms,
+                                       start=start))
 
     def _reuse_or_new_id(self, box: np.ndarray, now_ms: float) -> int:
         """The id of the recently ended track that overlapped this box most, else a new id."""
