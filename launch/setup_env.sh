@@ -37,5 +37,5 @@ PY
 )
 [ "$cv2_owners" = "opencv-python-headless" ] || { echo "[setup] expected only opencv-python-headless to provide cv2, found: $cv2_owners" >&2; exit 1; }
 
-echo "[setup] checking the pose model"
-.venv/bin/poseact model --pose-model "${POSEACT_POSE_MODEL:-full}"
+echo "[setup] checking the pose model and the classroom person finder"
+.venv/bin/poseact model --pose-model "${POSEACT_POSE_MODEL:-full}" --finder

@@ -150,6 +150,59 @@ def label_frame(rgb: np.ndarray, seconds: float, label_options, buffer: bytes, w
     return persons, timing
 
 
+PAN_SHARE = 0.25  # a pan shows 0.75 of the frame's width and moves across the other 0.25
+
+
+def pan_frames(rgb: np.ndarray, count: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """A slow pan over one frame: `count` crops 1 - PAN_SHARE as wide, their left edge moving from 0 to PAN_SHARE
+    of the width; and each crop's left edge (pixels)."""
+    width = rgb.shape[1]
+    span = int(round(width * (1.0 - PAN_SHARE))) // 2 * 2  # even sizes for the codec
+    lefts = np.round(np.linspace(0, width - span, max(count, 1))).astype(int)
+    return [np.ascontiguousarray(rgb[:rgb.shape[0] // 2 * 2, x:x + span]) for x in lefts], lefts
+
+
+def tracks_per_student(heads: np.ndarray, lefts: np.ndarray, pose) -> dict[str, Any]:
+    """Over a pan, how many track ids each student's head carried (1 is ideal), for the students in view.
+
+    A student is in view in a frame when their whole head box is in the crop; each frame's persons are matched to
+    the heads in view (`poseact.people.heads.match_heads`), and every id matched to a student counts."""
+    from poseact.people.heads import head_point, match_heads  # noqa: PLC0415
+
+    ids: dict[int, set[int]] = {}
+    for index, left in enumerate(lefts[:len(pose.times_ms)]):
+        shifted = heads - np.array([left, 0, left, 0], np.float32)
+        in_view = np.flatnonzero((shifted[:, 0] >= 0) & (shifted[:, 2] <= pose.width))
+        tracks = [t for t, (_, detected, _) in pose.tracks.items() if detected[index]]
+        points = np.array([head_point(pose.tracks[t][0][index], pose.width, pose.height) for t in tracks])
+        match = match_heads(shifted[in_view], points.reshape(-1, 2))
+        for h, p in match.pairs:
+            ids.setdefault(int(in_view[h]), set()).add(int(tracks[p]))
+    counts = [len(v) for v in ids.values()]
+    return {"students_tracked": len(counts), "tracks": int(sum(counts)),
+            "tracks_per_student": round(float(np.mean(counts)), 3) if counts else None}
+
+
+def pan_frame(rgb: np.ndarray, heads: np.ndarray, seconds: float, label_options, buffer: bytes,
+              work: str) -> dict[str, Any]:
+    """Track a slow pan over `rgb` through the label path's finding and following; ids per student."""
+    from poseact.demo.media import write_video  # noqa: PLC0415
+    from poseact.label import lecture  # noqa: PLC0415
+    from poseact.pose.video import Chunk, VideoLimits, probe  # noqa: PLC0415
+
+    fps = label_options.windows.fps
+    frames, lefts = pan_frames(rgb, max(1, round(seconds * fps)))
+    path = os.path.join(work, "pan.mp4")
+    write_video(path, frames, fps)
+    limits = VideoLimits(max_duration_s=3600)
+    info = probe(path, limits)
+    started = time.perf_counter()
+    pose = lecture.pose_chunk(path, info, Chunk(0, 0.0, float("inf"), float("inf")), fps, buffer,
+                              label_options.people, limits)
+    return {**tracks_per_student(heads, lefts, pose), "wall_s": time.perf_counter() - started,
+            "video_s": len(pose.times_ms) / fps}
+
+
 def draw(rgb: np.ndarray, heads: np.ndarray, scored: dict[str, Any], persons: list[dict[str, Any]]) -> np.ndarray:
     """The frame with labelled heads (green found, red missed) and found persons' heads and actions."""
     import cv2  # noqa: PLC0415
@@ -175,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", required=True, help="folder for people.json and the frames' pictures")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each frame's still video")
     parser.add_argument("--frames", type=int, default=0, help="score only the first N distinct frames (0: all)")
+    parser.add_argument("--pan", type=float, default=0.0,
+                        help="also track a slow pan of this many seconds over each frame and count the track ids "
+                             "each student carries (0: no pan)")
     return parser
 
 
@@ -203,6 +259,8 @@ def main(argv: list[str]) -> int:
             persons, timing = label_frame(rgb, args.seconds, label_options, buffer, work)
             row = score_frame(frame.boxes, frame.labels, persons)
             row.update(key=frame.key, path=frame.path, timing=timing)
+            if args.pan:
+                row["pan"] = pan_frame(rgb, frame.boxes, args.pan, label_options, buffer, work)
             scored.append(row)
             wall += timing["wall_s"]
             video_s += timing["frames"] / label_options.windows.fps
@@ -212,6 +270,12 @@ def main(argv: list[str]) -> int:
             print(f"[{number}/{len(frames)}] {frame.key}: {found}/{len(row['heads'])} students found, "
                   f"{row['on_no_head']} persons on no labelled head, {timing['wall_s']:.1f} s", flush=True)
     figures = totals(scored)
+    pans = [row["pan"] for row in scored if "pan" in row]
+    if pans:
+        students = sum(p["students_tracked"] for p in pans)
+        figures["pan"] = {"seconds": args.pan, "students_tracked": students, "tracks": sum(p["tracks"] for p in pans),
+                          "tracks_per_student": round(sum(p["tracks"] for p in pans) / students, 3) if students else None,
+                          "realtime_factor": round(sum(p["video_s"] for p in pans) / sum(p["wall_s"] for p in pans), 3)}
     figures.update(label_flags=rest, seconds_per_frame=args.seconds, model=model.name,
                    realtime_factor=round(video_s / wall, 3) if wall else None)
     storage.write_atomic(os.path.join(args.output, "people.json"),

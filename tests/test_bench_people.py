@@ -79,3 +79,33 @@ def test_a_real_classroom_frame(tmp_path):
     # Found students are matched one-to-one; each found one has an action read.
     assert totals["found"] == sum(h["found"] for h in heads) <= totals["persons"]
     assert all(h["read"] for h in heads if h["found"])
+
+
+def test_pan_frames_move_across_the_frame():
+    rgb = np.zeros((101, 400, 3), np.uint8)
+    frames, lefts = bench_people.pan_frames(rgb, 5)
+    assert [f.shape for f in frames] == [(100, 300, 3)] * 5 and lefts.tolist() == [0, 25, 50, 75, 100]
+
+
+class _Pose:
+    """A chunk's tracks as `poseact.label.lecture.pose_chunk` gives them, for two frames of a pan."""
+
+    def __init__(self, tracks):
+        self.width, self.height, self.times_ms, self.tracks = 300, 100, np.array([0.0, 66.7]), tracks
+
+
+def _at(x, y, width=300, height=100):
+    landmarks = np.zeros((33, 5), np.float32)
+    landmarks[:11, :2] = [x / width, y / height]
+    return landmarks
+
+
+def test_tracks_per_student_counts_every_id_a_student_carried():
+    heads = np.array([[20, 20, 40, 40], [120, 20, 140, 40], [390, 20, 410, 40]], np.float32)  # the third: off view
+    lefts = np.array([0, 10])
+    # Student 0 keeps id 7; student 1 is id 8, then id 9 (lost and found again as a new track).
+    tracks = {7: (np.stack([_at(30, 30), _at(20, 30)]), np.array([True, True]), None),
+              8: (np.stack([_at(130, 30), _at(0, 0)]), np.array([True, False]), None),
+              9: (np.stack([_at(0, 0), _at(120, 30)]), np.array([False, True]), None)}
+    result = bench_people.tracks_per_student(heads, lefts, _Pose(tracks))
+    assert result == {"students_tracked": 2, "tracks": 3, "tracks_per_student": 1.5}

@@ -1,0 +1,105 @@
+"""poseact.people.finder and finder_model: NanoDet's decoding, tiles and merging, the pinned model, and the finder on
+a made crowd and on real classroom frames."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from poseact.data.annotations import read_yolo
+from poseact.demo import crowd
+from poseact.people import finder, finder_model
+from poseact.people.finder import INPUT_PX, REG_MAX, PersonFinder, decode, grid_for, merge, nms, tiles
+from poseact.people.heads import match_heads
+
+CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom_cctv"
+
+
+@pytest.mark.parametrize("size, min_head, grid", [((1400, 900), 20, (4, 2)), ((1400, 900), 21.5, (3, 2)),
+                                                  ((1280, 720), 20, (3, 2)), ((640, 360), 20, (2, 1)),
+                                                  ((400, 300), 20, (1, 1)), ((1280, 720), 15, (4, 3))])
+def test_tiles_are_small_enough_for_the_smallest_head(size, min_head, grid):
+    assert grid_for(*size, min_head) == grid
+    regions = tiles(*size, grid)
+    assert len(regions) == grid[0] * grid[1]
+    side = INPUT_PX * min_head / finder.FINDER_HEAD_PX
+    assert all(x1 - x0 <= side + 1 and y1 - y0 <= side + 1 for x0, y0, x1, y1 in regions) or grid == (1, 1)
+    covered = np.zeros(size[::-1], bool)
+    for x0, y0, x1, y1 in regions:
+        covered[y0:y1, x0:x1] = True
+    assert covered.all()
+
+
+def _outputs(cells_hit: dict[int, tuple[int, float, tuple[int, int, int, int]]]) -> list[np.ndarray]:
+    """NanoDet-shaped outputs: per stride, scores (1, N, 80) and bins (1, N, 44), with the given cells set."""
+    out = []
+    for stride in finder.STRIDES:
+        cells = int(np.ceil(INPUT_PX / stride))
+        scores = np.zeros((1, cells * cells, 80), np.float32)
+        bins = np.full((1, cells * cells, 4 * (REG_MAX + 1)), -20.0, np.float32)
+        if stride in cells_hit:
+            index, score, sides = cells_hit[stride]
+            scores[0, index, 0] = score
+            for k, bin_ in enumerate(sides):  # one bin per side, all the weight on it
+                bins[0, index, k * (REG_MAX + 1) + bin_] = 20.0
+        out += [scores, bins]
+    return out[::-1]  # any order
+
+
+def test_decode_reads_the_gfl_bins_from_the_cell_centre():
+    # Cell (x 3, y 2) of the stride-16 level: centre (56, 40); distances 2, 1, 3, 4 bins of 16 px.
+    boxes, scores = decode(_outputs({16: (2 * 26 + 3, 0.9, (2, 1, 3, 4))}), min_score=0.35)
+    assert np.allclose(boxes, [[56 - 32, 40 - 16, 56 + 48, 40 + 64]], atol=1e-3) and np.allclose(scores, [0.9])
+    assert len(decode(_outputs({16: (5, 0.3, (1, 1, 1, 1))}), min_score=0.35)[0]) == 0
+
+
+def test_nms_and_merge_keep_one_box_per_person():
+    boxes = np.array([[0, 0, 10, 20], [1, 1, 10, 21], [20, 0, 30, 20]], np.float64)
+    assert list(nms(boxes, np.array([0.5, 0.9, 0.6]))) == [1, 2]
+    # A box cut by a tile edge, mostly inside an uncut box of the same person, goes; a cut box alone stays.
+    boxes = np.array([[0, 0, 10, 20], [0, 0, 10, 12], [40, 0, 50, 12]], np.float64)
+    kept, scores = merge(boxes, np.array([0.5, 0.9, 0.7]), np.array([False, True, True]))
+    assert kept.tolist() == [[40, 0, 50, 12], [0, 0, 10, 20]]
+
+
+def test_a_changed_model_file_is_refused(tmp_path):
+    with pytest.raises(finder_model.FinderModelError, match="expected"):
+        finder_model._write_checked(tmp_path / "nanodet.bin", b"not the model", finder_model.FILES["nanodet.bin"],
+                                    "nanodet.bin")
+    assert not (tmp_path / "nanodet.bin").exists()
+
+
+@pytest.fixture(scope="module")
+def person_finder():
+    return PersonFinder(finder_model.resolve().path.read_bytes(), min_head_px=20)
+
+
+def test_the_model_is_cached_with_its_source():
+    model = finder_model.resolve()
+    assert model.path.exists() and len(model.sha256) == 64 and model.source
+    assert "person finder" in model.describe()
+
+
+def test_a_made_crowd_is_found_whole(person_finder):
+    scene = crowd.make_scene(crowd.SIZES["720p"], 3, (3, 4, 3), (25, 60), seed=1, seconds=1.0)
+    boxes, scores = person_finder.find(next(crowd.frames(scene)))
+    heads = np.array([p.head for p in scene.people], np.float32)
+    tops = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 1] + 0.12 * (boxes[:, 3] - boxes[:, 1])], axis=1)
+    match = match_heads(heads, tops, grow=1.0)
+    assert len(match.pairs) >= 9 and not match.doubles  # of 10
+    assert (scores >= finder.MIN_SCORE).all()
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_real_classroom_frames_boxes_on_most_students(person_finder):
+    # Three frames far apart in the recording. The whole set's figure (60 frames): docs/people.md.
+    frames = read_yolo(CCTV)
+    found = labelled = 0
+    for frame in (frames[0], frames[20], frames[40]):
+        rgb = cv2.cvtColor(cv2.imread(frame.path), cv2.COLOR_BGR2RGB)
+        boxes, _ = person_finder.find(rgb)
+        tops = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 1] + 0.12 * (boxes[:, 3] - boxes[:, 1])], axis=1)
+        found += len(match_heads(frame.boxes, tops, grow=1.0).pairs)
+        labelled += len(frame.boxes)
+    assert found / labelled >= 0.8
