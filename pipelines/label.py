@@ -47,7 +47,7 @@ from pipelines.label_outputs import (  # noqa: F401 (re-exported: tests and user
     write_run_tables,
     write_table,
 )
-from pipelines.options import FAST_FOLLOWER, FAST_POSE_EVERY, FAST_POSE_MODEL
+from pipelines.options import FAST_FOLLOWER, FAST_POSE_EVERY, FAST_POSE_MODEL, FINDER
 from pipelines.options import label_parser as build_parser
 from poseact.common import storage
 from poseact.common.errors import ClipError
@@ -401,6 +401,10 @@ def _follower(args: argparse.Namespace) -> str:
     return "tasks" if args.exact else (args.follower or FAST_FOLLOWER)
 
 
+def _finder(args: argparse.Namespace) -> str:
+    return args.finder or ("landmarker" if args.exact else FINDER)
+
+
 def _hold_still(args: argparse.Namespace) -> bool:
     if args.exact and args.hold_still:
         raise ValueError("--exact poses every person in every frame: drop --hold-still")
@@ -430,7 +434,7 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
     return LabelOptions(
         chunk_s=args.chunk_seconds, workers=max(1, args.balance_workers),
         people=PeopleConfig(grid=grid, min_head_px=args.min_head, detect_every_s=args.detect_every,
-                            max_people=args.max_people, finder=args.finder,
+                            max_people=args.max_people, finder=_finder(args),
                             pose_every=_pose_every(args), follower=_follower(args),
                             hold_still=_hold_still(args)),
         windows=lecture.WindowConfig(fps=float(fps), max_frames=int(card["max_frames"]),

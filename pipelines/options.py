@@ -10,14 +10,22 @@ import argparse
 
 from poseact.common import arguments
 
-# The default path. A faster path becomes the default only once `poseact bench label` measures its labels
-# agreeing with `--exact` (every sampled frame, full model, MediaPipe's landmarker per person) on the bench
-# lecture and the real clips (issue 11: on at least 0.95 of the person-time). None does yet (docs/speed.md:
-# `--follower roi` 0.73, `--hold-still` 0.83 on the lecture, where --exact against itself with other chunk
-# boundaries gave 0.93), so the defaults are the exact path's and the fast options are opt-in.
+# The default path, measured against truth (docs/people.md): the classroom finder (`--finder classroom`) finds
+# students by their bodies, and our own landmark runner follows each (`--follower roi`), restarting a lost student
+# from the finder's box; MediaPipe's landmarker per person (`tasks`, the `--exact` path) re-finds a lost person
+# by their face only, which students seen from behind or bent over a book do not show. On the demo lecture the
+# default reads hand_raise / reading / writing 0.98 / 0.98 / 1.00 of the script's time, with no phantom person.
+# `--exact` stays the earlier reference: MediaPipe's landmarker finds and follows, full model, every frame.
 FAST_POSE_MODEL = "full"
 FAST_POSE_EVERY = 1
-FAST_FOLLOWER = "tasks"
+FAST_FOLLOWER = "roi"
+FINDER = "classroom"
+# A class is 20-60 students. A tracked person costs a follower (the `roi` follower: a few KiB beside the chunk's one
+# landmark model; `tasks`: a MediaPipe landmarker, about 30 MB) and their landmarks (33 x 5 floats a frame).
+MAX_PEOPLE = 60
+# The classroom finder's tiles are sized for this head width (`poseact.people.finder.grid_for`): the dev frames'
+# smallest heads are 21 px, and 20 px heads come out 16 px in the finder's input, the least it was measured to find.
+MIN_HEAD_PX = 20.0
 
 
 def add_common_flags(parser: argparse.ArgumentParser) -> None:
@@ -89,14 +97,16 @@ def label_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threshold", type=float, default=0.5, help="below this smoothed score the label is 'unknown'")
     parser.add_argument("--min-segment", type=float, default=0.0, help="shorter segments merge into a neighbour (s)")
     parser.add_argument("--grid", default="auto",
-                        help="detection tiles COLSxROWS (1x1: whole frame only), or auto: a pyramid of grids down to --min-head")
-    parser.add_argument("--min-head", type=float, default=24.0,
-                        help="with --grid auto: the smallest head width (pixels) that detection looks for")
+                        help="--finder landmarker: detection tiles COLSxROWS (1x1: whole frame only), or auto: a "
+                             "pyramid of grids down to --min-head")
+    parser.add_argument("--min-head", type=float, default=MIN_HEAD_PX,
+                        help="the smallest head width (pixels) that detection looks for (sizes the tiles)")
     parser.add_argument("--detect-every", type=float, default=2.0, help="seconds between person-detection passes")
-    parser.add_argument("--max-people", type=int, default=16, help="most people tracked at once")
-    parser.add_argument("--finder", choices=("classroom", "landmarker"), default="landmarker",
+    parser.add_argument("--max-people", type=int, default=MAX_PEOPLE, help="most people tracked at once")
+    parser.add_argument("--finder", choices=("classroom", "landmarker"), default=None,
                         help="what finds people: classroom (a COCO person detector on tiles; students from any side) "
-                             "or landmarker (MediaPipe's pose landmarker on tiles; finds faces)")
+                             f"or landmarker (MediaPipe's pose landmarker on tiles; finds faces) (default: {FINDER}; "
+                             "--exact: landmarker)")
     parser.add_argument("--max-duration", type=float, default=6 * 3600.0, help="reject longer videos (s)")
     parser.add_argument("--overlay", action="store_true", help="also write an annotated overlay.mp4 per video")
     parser.add_argument("--blur-faces", action="store_true",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines import label, label_models
+from pipelines import label, label_models, options
 
 
 def _options(*extra: str) -> label.LabelOptions:
@@ -14,9 +14,13 @@ def _options(*extra: str) -> label.LabelOptions:
 
 def test_exact_is_todays_path_and_the_default_is_the_fast_one():
     exact = _options("--exact").people
-    assert (exact.follower, exact.pose_every) == ("tasks", 1)
+    assert (exact.follower, exact.pose_every, exact.finder) == ("tasks", 1, "landmarker")
     fast = _options().people
     assert (fast.follower, fast.pose_every, fast.hold_still) == (label.FAST_FOLLOWER, label.FAST_POSE_EVERY, False)
+    # A class: the classroom finder, up to 60 students, heads from 20 px.
+    assert (fast.finder, fast.max_people, fast.min_head_px) == ("classroom", 60, 20.0) == (
+        label.FINDER, options.MAX_PEOPLE, options.MIN_HEAD_PX)
+    assert _options("--exact", "--finder", "classroom").people.finder == "classroom"
     assert _options("--follower", "roi", "--hold-still").people.hold_still
     assert (_options().workers, _options("--balance-workers", "2").workers) == (1, 2)  # chunks: see plan_chunks
     args = label.build_parser().parse_args(["--input", "x", "--model", "rules", "--output", "o", "--exact"])
