@@ -203,6 +203,34 @@ def pan_frame(rgb: np.ndarray, heads: np.ndarray, seconds: float, label_options,
             "video_s": len(pose.times_ms) / fps}
 
 
+def class_scene(first: np.ndarray, second: np.ndarray, rows: tuple[float, float] = (0.09, 0.49)) -> np.ndarray:
+    """A bigger class from two real frames of the same room: the band of seated rows (`rows`, fractions of the
+    height: 0.09-0.49 on `classroom_cctv`, where the labelled heads are) of each, one above the other."""
+    height = first.shape[0]
+    top, bottom = int(round(rows[0] * height)), int(round(rows[1] * height))
+    scene = np.concatenate([first[top:bottom], second[top:bottom]], axis=0)
+    return np.ascontiguousarray(scene[:scene.shape[0] // 2 * 2, :scene.shape[1] // 2 * 2])
+
+
+def write_class_video(boxes_dir: str, path: str, seconds: float, fps: float = 30.0) -> dict[str, Any]:
+    """Write `class_scene` of the first distinct frame and the one halfway through the set, held for `seconds`;
+    returns how many labelled students it shows."""
+    import cv2  # noqa: PLC0415
+
+    from poseact.data.annotations import read_yolo  # noqa: PLC0415
+    from poseact.demo.media import write_video  # noqa: PLC0415
+
+    frames = read_yolo(boxes_dir)
+    picked = [frames[0], frames[len(frames) // 2]]
+    rgbs = [cv2.cvtColor(cv2.imread(f.path), cv2.COLOR_BGR2RGB) for f in picked]
+    scene = class_scene(*rgbs)
+    write_video(path, (scene for _ in range(max(1, round(seconds * fps)))), fps)
+    height = rgbs[0].shape[0]
+    students = sum(int(np.sum((f.boxes[:, 1] >= 0.09 * height) & (f.boxes[:, 3] <= 0.49 * height))) for f in picked)
+    return {"video": path, "frames": [f.key for f in picked], "size": [scene.shape[1], scene.shape[0]],
+            "labelled_students": students, "seconds": seconds}
+
+
 def draw(rgb: np.ndarray, heads: np.ndarray, scored: dict[str, Any], persons: list[dict[str, Any]]) -> np.ndarray:
     """The frame with labelled heads (green found, red missed) and found persons' heads and actions."""
     import cv2  # noqa: PLC0415
@@ -228,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", required=True, help="folder for people.json and the frames' pictures")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each frame's still video")
     parser.add_argument("--frames", type=int, default=0, help="score only the first N distinct frames (0: all)")
+    parser.add_argument("--make-class", metavar="VIDEO",
+                        help="instead, write a class of about 40 from two frames (their rows of seats one above the "
+                             "other, held --seconds) for `poseact bench label --input VIDEO`")
     parser.add_argument("--pan", type=float, default=0.0,
                         help="also track a slow pan of this many seconds over each frame and count the track ids "
                              "each student carries (0: no pan)")
@@ -237,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """Entry of `poseact bench people`."""
     args, rest = build_parser().parse_known_args(argv)
+    if args.make_class:
+        print(json.dumps(write_class_video(args.boxes, args.make_class, args.seconds)))
+        return 0
     label_args = options.label_parser().parse_args(["--input", "-", "--model", "rules", "--output", "-", *rest])
     import cv2  # noqa: PLC0415 (heavy imports after the flags, so that --help is quick)
 

@@ -35,6 +35,12 @@ Rules (thresholds are ramps `lo -> hi`, scoring 0 below `lo` and 1 above `hi`; w
     at the chin or mouth (wrist in front of the face, below the eyes) scores 0 on all three.
   A raise must be held: the window's score is the best mean of the frame scores over `HOLD_S` (0.4 s) in a
   row. A hand passing the face for a moment (waving, scratching) is shorter than that.
+  *A hand touching the head is no raise* (v4): the eye-level, elbow and low rules need the wrist clear of the ears,
+  ramp `OFF_HEAD` 0.3 -> 0.45 sw from the nearer one (a hand at the ear, a phone, a head resting on a hand keep the
+  wrist within a hand's length, about 0.35 sw; the real seated raise kept it 0.51-0.95 sw away); a wrist over the
+  head counts only with the fingers pointing up (a hand lying on the crown points across it) unless it is
+  `FAR_ABOVE_EYES` (0.6 sw, past the crown) up. Made poses of each (tests/test_rules.py) read 0.00-0.01; v3 read a
+  hand at the ear 0.55-0.59 and a hand on the crown 0.86.
 - **Head down** (for writing and reading), against the person's baseline (`person_scores`):
   - the eyes drop towards the shoulders: baseline eye height minus the window's, ramp 0.08 -> 0.20 sw;
   - the face pitches: eye-over-ear height (eyes sink below the ears when the head bends forward) below its
@@ -87,7 +93,9 @@ from poseact.label.hand_motion import LOW_HAND_BELOW as _LOW_HAND_BELOW
 from poseact.label.hand_motion import LOW_HAND_SIDE as _LOW_HAND_SIDE
 from poseact.pose.landmarks import MODEL_LANDMARKS, PoseLandmark
 
-VERSION = "3"  # 2: the stroke score is averaged over the surrounding 2 s (STROKE_SPAN_S); 3: hands' pixels
+# 2: the stroke score is averaged over the surrounding 2 s (STROKE_SPAN_S); 3: hands' pixels; 4: a hand touching the
+# head (at the ear, on the crown) is no raise
+VERSION = "4"
 NAME = "rules"
 MODEL_ID = f"{NAME}@{VERSION}"
 CLASSES: tuple[str, ...] = ("hand_raise", "writing", "reading", "other")
@@ -103,6 +111,11 @@ MIN_EYE_HEIGHT = 0.15
 HOLD_S = 0.4
 MIN_HEAD_FRACTION = 0.5
 LOW_RAISE_WEIGHT = 0.8
+# A hand touching the head (a phone or a hand at the ear, the temple, the cheek) holds the wrist within a hand's length
+# (about 0.35 sw) of the ear; the real seated raise kept it 0.51-0.95 sw from the nearer ear while up. Ramp (sw):
+OFF_HEAD = (0.3, 0.45)
+# A wrist this far above the eyes is above the crown (eyes to crown: about 0.3 sw): raised, whatever the fingers.
+FAR_ABOVE_EYES = 0.6
 PRIOR_EYE_HEIGHT = 0.68
 PRIOR_PITCH = 0.07
 PRIOR_WEIGHT_WINDOWS = 6.0
@@ -200,6 +213,16 @@ def hand_up(pose: np.ndarray, wrist: int, index: int, centre_x: np.ndarray) -> n
     return np.where(seen, np.minimum(ramp(rise, 0.0, 0.1), ramp(rise - 2.0 * lean, 0.0, 0.1)), np.nan)
 
 
+def ear_distance(pose: np.ndarray, wrist: int) -> np.ndarray:
+    """Per frame, the wrist's distance (sw) from the nearer visible ear; NaN where the wrist or both ears are unseen."""
+    out = np.full(len(pose), np.nan)
+    for ear in _EARS:
+        seen = _visible(pose, wrist) & _visible(pose, ear)
+        gap = np.linalg.norm(pose[:, wrist, :2] - pose[:, ear, :2], axis=1)
+        out = np.where(seen, np.fmin(out, gap), out)
+    return out
+
+
 def raise_levels(pose: np.ndarray) -> np.ndarray:
     """Per frame, how clearly a hand is raised, in [0, 1] (0 where nothing votes). See the module doc.
 
@@ -218,10 +241,15 @@ def raise_levels(pose: np.ndarray) -> np.ndarray:
         beside = ramp(np.abs(np.where(_visible(pose, wrist), pose[:, wrist, 0], np.nan) - face["centre_x"])
                       - face["half_width"], 0.0, 0.15)
         pointing_up = hand_up(pose, wrist, index, face["centre_x"])
-        above_head = ramp(over_eyes, 0.25, 0.45)
-        at_eyes = ramp(over_eyes, -0.15, 0.05) * beside
-        elbow_up = ramp(elbow_h, -0.15, 0.0) * ramp(forearm_up, 0.2, 0.45)
-        low = LOW_RAISE_WEIGHT * ramp(wrist_h, -0.25, 0.0) * ramp(forearm_up, 0.35, 0.6) * beside
+        # A wrist over the head with the fingers not pointing up is a hand on the head; fingers not seen: no vote
+        # against. Far above the eyes (over the crown) it is a raise whatever the fingers.
+        fingers = np.where(np.isnan(pointing_up), 1.0, pointing_up)
+        above_head = np.fmax(ramp(over_eyes, 0.25, 0.45) * fingers, ramp(over_eyes, FAR_ABOVE_EYES, FAR_ABOVE_EYES + 0.2))
+        ears = ear_distance(pose, wrist)
+        off_head = np.where(np.isnan(ears), 1.0, ramp(ears, *OFF_HEAD))  # ears unseen: no vote against
+        at_eyes = ramp(over_eyes, -0.15, 0.05) * beside * off_head
+        elbow_up = ramp(elbow_h, -0.15, 0.0) * ramp(forearm_up, 0.2, 0.45) * off_head
+        low = LOW_RAISE_WEIGHT * ramp(wrist_h, -0.25, 0.0) * ramp(forearm_up, 0.35, 0.6) * beside * off_head
         guarded = np.nan_to_num(pointing_up, nan=0.0) * np.fmax(np.fmax(np.nan_to_num(at_eyes, nan=0.0),
                                                                           np.nan_to_num(elbow_up, nan=0.0)),
                                                                   np.nan_to_num(low, nan=0.0))
