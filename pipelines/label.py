@@ -47,7 +47,15 @@ from pipelines.label_outputs import (  # noqa: F401 (re-exported: tests and user
     write_run_tables,
     write_table,
 )
-from pipelines.options import FAST_FOLLOWER, FAST_POSE_EVERY, FAST_POSE_MODEL, FINDER
+from pipelines.options import (
+    CLASSROOM_FOLLOWER,
+    FAST_FOLLOWER,
+    FAST_POSE_EVERY,
+    FAST_POSE_MODEL,
+    FINDER,
+    LANDMARKER_MIN_HEAD_PX,
+    MIN_HEAD_PX,
+)
 from pipelines.options import label_parser as build_parser
 from poseact.common import storage
 from poseact.common.errors import ClipError
@@ -398,11 +406,19 @@ def _pose_every(args: argparse.Namespace) -> int:
 def _follower(args: argparse.Namespace) -> str:
     if args.exact and args.follower not in (None, "tasks"):
         raise ValueError("--exact poses with MediaPipe's landmarker: drop --follower")
-    return "tasks" if args.exact else (args.follower or FAST_FOLLOWER)
+    if args.exact:
+        return "tasks"
+    return args.follower or (CLASSROOM_FOLLOWER if _finder(args) == "classroom" else FAST_FOLLOWER)
 
 
 def _finder(args: argparse.Namespace) -> str:
-    return args.finder or ("landmarker" if args.exact else FINDER)
+    return args.finder or FINDER
+
+
+def _min_head(args: argparse.Namespace) -> float:
+    if args.min_head is not None:
+        return args.min_head
+    return MIN_HEAD_PX if _finder(args) == "classroom" else LANDMARKER_MIN_HEAD_PX
 
 
 def _hold_still(args: argparse.Namespace) -> bool:
@@ -433,7 +449,7 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
         raise ValueError("the model card has no fps: retrain with shards extracted at a fixed --fps")
     return LabelOptions(
         chunk_s=args.chunk_seconds, workers=max(1, args.balance_workers),
-        people=PeopleConfig(grid=grid, min_head_px=args.min_head, detect_every_s=args.detect_every,
+        people=PeopleConfig(grid=grid, min_head_px=_min_head(args), detect_every_s=args.detect_every,
                             max_people=args.max_people, finder=_finder(args),
                             pose_every=_pose_every(args), follower=_follower(args),
                             hold_still=_hold_still(args)),

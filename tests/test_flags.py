@@ -35,7 +35,7 @@ def test_stray_value_is_an_error(capsys):
 def test_every_beam_flag_of_the_launchers_is_known():
     """launch/*.sh hand these to the commands; a flag Beam does not register would now stop the job."""
     ours = {"--input", "--output", "--model", "--data", "--lecture", "--seconds", "--sessions", "--labels",
-            "--script", "--name", "--json", "--actions", "--pose", "--no", "--verbose"}  # poseact's own, or prefixes of them
+            "--script", "--name", "--json", "--actions", "--pose", "--no", "--verbose", "--finder"}  # poseact's own, or prefixes of them
     tools = {"--host", "--port", "--memory", "--nthreads", "--nworkers", "--scheduler", "--worker_pool",
              "--python", "--version", "--"}  # flags of dask, docker and python, not of poseact commands
     found = set()

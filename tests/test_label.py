@@ -219,23 +219,32 @@ REAL = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "cl
 
 
 @pytest.mark.skipif(not os.path.exists(REAL), reason="no ../shared/data clips")
-def test_real_two_person_clip(tmp_path):
-    """Two people arm wrestling at a table (real video, 340x256, hand-held): the left wrestler is tracked from
-    2 s to the end, a person standing behind in the first second. (The right wrestler, seen from behind and
-    cut by the frame's edge, is never found: docs/labelling.md; a bottle that MediaPipe posed
-    upside down is no person.)"""
+@pytest.mark.parametrize("finder", ["classroom", "landmarker"])
+def test_real_two_person_clip(tmp_path, finder):
+    """Two people arm wrestling at a table (real video, 340x256, hand-held), children in the background. Looked at
+    frame by frame (docs/labelling.md): with either finder the left wrestler (face at about x 40-90, y 70-120) is
+    tracked over most of the clip and labelled; nobody is a bottle on the table (MediaPipe's landmarker posed it
+    upside down and that pose is refused; the classroom finder never boxes it). The classroom finder also finds
+    the children in the background and, at times, the right wrestler seen from behind, and follows a phantom on
+    the clasped hands (a known fault)."""
     model = make_model(str(tmp_path / "model"), fps=15.0)
     out = str(tmp_path / "out")
-    run = label.run(["--input", os.path.abspath(REAL), "--model", model, "--output", out, "--no-progress"])
+    run = label.run(["--input", os.path.abspath(REAL), "--model", model, "--output", out, "--no-progress",
+                     "--finder", finder])
     assert run["videos_labelled"] == 1
     summary = json.load(open(os.path.join(out, "lectures", label.video_key(os.path.abspath(REAL)), "summary.json")))
-    print("two_people_table people per frame:", summary["people_per_frame"], "persons:", summary["persons"],
+    print(finder, "two_people_table people per frame:", summary["people_per_frame"], "persons:", summary["persons"],
           "frames seen:", summary["frames_seen_per_person"])
-    assert summary["persons"] >= 2
-    assert max(summary["frames_seen_per_person"].values()) >= 0.6 * summary["frames"]  # the left wrestler
-    assert summary["poses_upside_down_refused"] > 0  # the bottle
-    wrestler = max(summary["frames_seen_per_person"], key=summary["frames_seen_per_person"].get)
-    assert int(wrestler) in set(_table(os.path.join(out, "segments.parquet")).person)  # labelled
+    tracks = _table(os.path.join(out, "tracks.parquet"))
+    centre_x = (tracks.box_x0 + tracks.box_x1) / 2
+    centre_y = (tracks.box_y0 + tracks.box_y1) / 2
+    left = tracks[(centre_x < 100) & (centre_y > 60) & (centre_y < 130)]
+    assert len(left) >= 1 and left.frames_seen.max() >= 0.6 * summary["frames"]  # the left wrestler
+    assert int(left.sort_values("frames_seen").person.iloc[-1]) in set(_table(os.path.join(out, "segments.parquet")).person)
+    on_bottle = (centre_x > 230) & (centre_x < 275) & (centre_y > 70) & (centre_y < 125)
+    assert not on_bottle.any(), tracks[on_bottle]
+    if finder == "landmarker":
+        assert summary["poses_upside_down_refused"] > 0  # the bottle was posed, and refused
 
 
 @pytest.mark.parametrize("server_name", ["gcs_server", "s3_server"])

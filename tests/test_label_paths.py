@@ -14,13 +14,15 @@ def _options(*extra: str) -> label.LabelOptions:
 
 def test_exact_is_todays_path_and_the_default_is_the_fast_one():
     exact = _options("--exact").people
-    assert (exact.follower, exact.pose_every, exact.finder) == ("tasks", 1, "landmarker")
+    assert (exact.follower, exact.pose_every, exact.finder, exact.min_head_px) == ("tasks", 1, "landmarker", 24.0)
     fast = _options().people
     assert (fast.follower, fast.pose_every, fast.hold_still) == (label.FAST_FOLLOWER, label.FAST_POSE_EVERY, False)
-    # A class: the classroom finder, up to 60 students, heads from 20 px.
-    assert (fast.finder, fast.max_people, fast.min_head_px) == ("classroom", 60, 20.0) == (
-        label.FINDER, options.MAX_PEOPLE, options.MIN_HEAD_PX)
-    assert _options("--exact", "--finder", "classroom").people.finder == "classroom"
+    assert (fast.finder, fast.max_people, fast.min_head_px) == ("landmarker", 60, 24.0) == (
+        label.FINDER, options.MAX_PEOPLE, options.LANDMARKER_MIN_HEAD_PX)
+    # For a class: the classroom finder, heads from 20 px, each student followed by our landmark runner.
+    classroom = _options("--finder", "classroom").people
+    assert (classroom.finder, classroom.min_head_px, classroom.follower) == ("classroom", 20.0, "roi")
+    assert _options("--exact", "--finder", "classroom").people.follower == "tasks"
     assert _options("--follower", "roi", "--hold-still").people.hold_still
     assert (_options().workers, _options("--balance-workers", "2").workers) == (1, 2)  # chunks: see plan_chunks
     args = label.build_parser().parse_args(["--input", "x", "--model", "rules", "--output", "o", "--exact"])
