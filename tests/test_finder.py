@@ -71,12 +71,20 @@ def test_a_changed_model_file_is_refused(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def person_finder():
-    return PersonFinder(finder_model.resolve().path.read_bytes(), min_head_px=20)
+def finder_file():
+    try:
+        return finder_model.resolve()
+    except finder_model.FinderModelError as err:  # neither the CDN nor npm reachable: nothing to test with
+        pytest.skip(f"the finder model cannot be fetched here: {err}")
 
 
-def test_the_model_is_cached_with_its_source():
-    model = finder_model.resolve()
+@pytest.fixture(scope="module")
+def person_finder(finder_file):
+    return PersonFinder(finder_file.path.read_bytes(), min_head_px=20)
+
+
+def test_the_model_is_cached_with_its_source(finder_file):
+    model = finder_file
     assert model.path.exists() and len(model.sha256) == 64 and model.source
     assert "person finder" in model.describe()
 
