@@ -308,7 +308,8 @@ def main(argv: list[str]) -> int:
     if pans:
         students = sum(p["students_tracked"] for p in pans)
         figures["pan"] = {"seconds": args.pan, "students_tracked": students, "tracks": sum(p["tracks"] for p in pans),
-                          "tracks_per_student": round(sum(p["tracks"] for p in pans) / students, 3) if students else None,
+                          "tracks_per_student": (round(sum(p["tracks"] for p in pans) / students, 3)
+                                                 if students else None),
                           "realtime_factor": round(sum(p["video_s"] for p in pans) / sum(p["wall_s"] for p in pans), 3)}
     figures.update(label_flags=rest, seconds_per_frame=args.seconds, model=model.name,
                    realtime_factor=round(video_s / wall, 3) if wall else None)

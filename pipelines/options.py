@@ -47,7 +47,8 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
 
 def extract_parser() -> argparse.ArgumentParser:
     """Flags of `poseact extract` (everything else goes to Beam's PipelineOptions)."""
-    parser = arguments.Parser(prog="poseact extract", description='Clips in, normalised landmark sequences out, as TFRecord shards with a fixed schema (Beam).')
+    parser = arguments.Parser(prog="poseact extract", description="Clips in, normalised landmark sequences out, as "
+                              "TFRecord shards with a fixed schema (Beam).")
     add_common_flags(parser)
     parser.add_argument("--pose-model", default="full", help="lite, full, heavy, a .task path or a URL")
     parser.add_argument("--num-poses", type=int, default=2, help="people detected per frame before choosing one")
@@ -58,7 +59,8 @@ def extract_parser() -> argparse.ArgumentParser:
 
 def import_parser() -> argparse.ArgumentParser:
     """Flags of `poseact import`."""
-    parser = arguments.Parser(prog="poseact import", description='Landmark files made elsewhere (.npy/.csv) in, the same shards as extraction out (Beam).')
+    parser = arguments.Parser(prog="poseact import", description="Landmark files made elsewhere (.npy/.csv) in, the "
+                              "same shards as extraction out (Beam).")
     add_common_flags(parser)
     parser.add_argument("--source-fps", type=float, default=30.0, help="frame rate the landmarks were taken at")
     parser.add_argument("--width", type=int, default=1, help="frame width of the source video (aspect only)")

@@ -46,8 +46,8 @@ sys.exit(code)
 """
 
 
-@pytest.mark.parametrize("command", ["extract", "import", "train", "label", "bench", "bench label", "bench people", "model", "demo",
-                                     "agree"])
+@pytest.mark.parametrize("command", ["extract", "import", "train", "label", "bench", "bench label", "bench people",
+                                     "model", "demo", "agree"])
 def test_help_is_argparse_text_alone_with_no_heavy_import(command):
     done = subprocess.run([sys.executable, "-c", HELP_PROBE, *command.split(), "--help"], capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, check=False, timeout=120)

@@ -1,1 +1,3 @@
-"""Shared plumbing with no domain in it: console output, errors, argument helpers, HTML pages, storage (fsspec), redaction."""
+"""Shared plumbing with no domain in it: console output, errors, argument helpers, HTML pages, storage (fsspec),
+redaction.
+"""

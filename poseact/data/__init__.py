@@ -1,1 +1,3 @@
-"""Examples on disk: normalisation, the shard schema, manifests, splits, landmark files, training data and clip extraction."""
+"""Examples on disk: normalisation, the shard schema, manifests, splits, landmark files, training data and clip
+extraction.
+"""

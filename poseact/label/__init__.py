@@ -1,1 +1,3 @@
-"""Labelling lectures: per-person windows, the rules, hand motion, segments, agreement, the lecture report, snapshots, overlays."""
+"""Labelling lectures: per-person windows, the rules, hand motion, segments, agreement, the lecture report,
+snapshots, overlays.
+"""

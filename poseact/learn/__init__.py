@@ -1,1 +1,3 @@
-"""Learning: the paper's CNN-LSTM and alternatives, hyperparameters, augmentation, training, evaluation, export, reports and plots."""
+"""Learning: the paper's CNN-LSTM and alternatives, hyperparameters, augmentation, training, evaluation, export,
+reports and plots.
+"""

@@ -1,1 +1,3 @@
-"""Video and pose: decoding, the MediaPipe pose model and its bundle, the landmarker, the detector, the landmark runner, the landmark vocabulary."""
+"""Video and pose: decoding, the MediaPipe pose model and its bundle, the landmarker, the detector, the landmark
+runner, the landmark vocabulary.
+"""
