@@ -70,7 +70,8 @@ def import_parser() -> argparse.ArgumentParser:
 
 def label_parser() -> argparse.ArgumentParser:
     """Flags of `poseact label` (everything else goes to Beam's PipelineOptions)."""
-    parser = arguments.Parser(prog="poseact label", description='Lecture videos in, per-person action segments out, with a report per lecture (Beam).')
+    parser = arguments.Parser(prog="poseact label", description="Lecture videos in, per-person action segments out, "
+                              "with a report per lecture (Beam).")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", help="glob, folder, list file (.txt/.csv/.jsonl) or video; local, gs://, s3://")
     source.add_argument("--watch", help="keep labelling new videos that land under this prefix")
