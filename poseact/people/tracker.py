@@ -219,7 +219,8 @@ def rois_from_person_box(box: np.ndarray) -> list[Roi]:
     one sized on the head (a box as wide as the head, centred a head width below its top, 2.5 widths wide: a
     student whose box is the head and shoulders), and last the box's own centre at 1.25 of its longer side, as
     MediaPipe frames a whole standing body (a student standing in the aisle). On 6 frames (117 students the finder
-    boxed) the first region alone posed 84 on their heads, the first three in turn 94.
+    boxed) the first region alone posed 84 on their heads, the first three in turn 94. (`PeoplePoser` tries the pose
+    detector's region before these where it finds a face in the box's upper part.)
     """
     height, width = float(box[3] - box[1]), float(box[2] - box[0])
     cx, cy = float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2
@@ -458,11 +459,10 @@ class PeoplePoser:
             held = track.follower.held
             points = track.follower.step(rgb, ts, track.crop, self._hidden_faces(track, rgb))
             self.poses_held += track.follower.held - held
-            # A follower started from a classroom finder's box restarts itself there; others wait for a detection.
-            # One that is lost even so (the box is stale: the camera or the student moved) waits for one too.
-            look_again = track.start is None or track.follower.lost
             if points is None:
-                if look_again:  # look again soon: the next detection pass restarts it
+                # Lost (a follower started from a classroom finder's box has already tried to restart there: the box is
+                # stale, the camera or the student moved): look again soon, the next detection pass restarts it.
+                if track.follower.lost:
                     self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 continue
             box = landmark_box(points, width, height)
@@ -486,8 +486,7 @@ class PeoplePoser:
                 # larger): not this person. Start its tracking afresh, look again soon, and never carry
                 # the id over to the other person.
                 track.follower.reset()
-                if look_again:
-                    self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
+                self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 self.jumps_refused += 1
                 continue
             # The crop stays where the last detection put it (it moves only on detection passes): a crop that
