@@ -221,12 +221,14 @@ REAL = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "cl
 @pytest.mark.skipif(not os.path.exists(REAL), reason="no ../shared/data clips")
 @pytest.mark.parametrize("finder", ["classroom", "landmarker"])
 def test_real_two_person_clip(tmp_path, finder):
-    """Two people arm wrestling at a table (real video, 340x256, hand-held), children in the background. Looked at
-    frame by frame (docs/labelling.md, docs/people.md): with either finder the left wrestler (in the frame's left
-    half throughout) is found over most of the clip and labelled (under several ids with the classroom finder); nobody is a bottle on the table (MediaPipe's
-    landmarker posed it upside down and that pose is refused; the classroom finder never boxes it). The classroom finder also finds
-    the children in the background and, at times, the right wrestler seen from behind, and follows a phantom on
-    the clasped hands (a known fault)."""
+    """Two people arm wrestling at a table (real video, 340x256, hand-held), children in the background.
+
+    Looked at frame by frame (docs/labelling.md, docs/people.md): with either finder the left wrestler (in the
+    frame's left half throughout) is found over most of the clip and labelled (under several ids with the
+    classroom finder); nobody is a bottle on the table (MediaPipe's landmarker posed it upside down and that pose
+    is refused; the classroom finder never boxes it). The classroom finder also finds the children in the
+    background and, at times, the right wrestler seen from behind, and follows a phantom on the clasped hands
+    (a known fault)."""
     if finder == "classroom":
         from poseact.people import finder_model
 
