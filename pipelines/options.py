@@ -85,8 +85,8 @@ def label_parser() -> argparse.ArgumentParser:
                         help=f"pose every K-th sampled frame, the rest interpolated (default: {FAST_POSE_EVERY}; --exact: 1)")
     parser.add_argument("--follower", choices=("roi", "tasks"), default=None,
                         help="what poses each person: roi (our landmark runner on a crop that follows the person) "
-                             f"or tasks (a MediaPipe landmarker per person) (default: {FAST_FOLLOWER}, {CLASSROOM_FOLLOWER} "
-                             "with --finder classroom; --exact: tasks)")
+                             f"or tasks (a MediaPipe landmarker per person) (default: {FAST_FOLLOWER}, "
+                             f"{CLASSROOM_FOLLOWER} with --finder classroom; --exact: tasks)")
     parser.add_argument("--hold-still", action="store_true",
                         help="reuse a person's last pose while their crop has not changed, and a detection tile's "
                              "people while the tile has not (faster; not with --exact)")
