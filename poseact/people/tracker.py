@@ -360,8 +360,7 @@ class PeoplePoser:
                 poses.append(points)
                 bodies.append(body_box(points, width, height))
                 scores.append(float(points[BOX_LANDMARKS, 3].mean()))
-        kept = [(boxes[i], bodies[i], poses[i], None) for i in merge_detections(boxes, scores, bodies=bodies)]
-        return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
+        return _merged(boxes, scores, bodies, poses, [None] * len(boxes))
 
     def _find_classroom(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
         """Every person box of the classroom finder, each posed once by the landmark model on its crop."""
@@ -406,8 +405,7 @@ class PeoplePoser:
             poses.append(points)
             scores.append(float(score))
             starts.append(roi)
-        kept = [(boxes[i], bodies[i], poses[i], starts[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
-        return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
+        return _merged(boxes, scores, bodies, poses, starts)
 
     def _tile_poses(self, rgb: np.ndarray, region: tuple[int, int, int, int], mp) -> list[np.ndarray]:
         """The poses the detection landmarker finds in one tile, frame-normalised.
@@ -579,6 +577,13 @@ class PeoplePoser:
             else:
                 keep.append(track)
         self._tracks = keep
+
+
+def _merged(boxes: list[np.ndarray], scores: list[float], bodies: list[np.ndarray], poses: list[np.ndarray],
+            starts: list[Roi | None]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
+    """One detection per person (`merge_detections`), in a fixed order: left to right, then top to bottom."""
+    kept = [(boxes[i], bodies[i], poses[i], starts[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
+    return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
 
 
 def _as_array(landmarks) -> np.ndarray:
