@@ -1,8 +1,8 @@
-"""Run a TensorFlow.js graph model (model.json + .bin shards) with TensorFlow, no tfjs packages needed.
+"""Turn a TensorFlow.js graph model (model.json + .bin shards) into TFLite with TensorFlow, no tfjs packages needed.
 
 A TFJS graph model's `model.json` holds `modelTopology`, a TF GraphDef in protobuf-JSON form whose Const
 nodes have no values, and `weightsManifest`, groups of shard `paths` and `weights` (name, shape, dtype,
-optional `quantization`) laid out back to back in the concatenated shards. `load` rebuilds the GraphDef:
+optional `quantization`) laid out back to back in the concatenated shards. `build_graph_def` rebuilds the GraphDef:
 
 - each Const gets its value from the shards (quantized weights dequantized: float16 widened, uint8/uint16
   as `value * scale + min`; other schemes raise NotImplementedError);
@@ -12,9 +12,9 @@ optional `quantization`) laid out back to back in the concatenated shards. `load
   (Relu, Relu6, Elu, Selu, LeakyRelu with `leakyrelu_alpha`, Sigmoid, Tanh, Prelu);
 - attrs TF does not register for an op (TFJS and grappler leftovers) are dropped.
 
-The result is imported with `tf.graph_util.import_graph_def` inside `tf.compat.v1.wrap_function`, pruned
-to the signature's (or the graph's Identity) outputs, and wrapped in a callable taking numpy arrays.
-`poseact.people.finder_model` converts that function to TFLite once, so workers run it like every other model.
+`to_tflite` imports the result with `tf.graph_util.import_graph_def` inside `tf.compat.v1.wrap_function`, prunes it
+to the signature's (or the graph's Identity) outputs and converts that function to TFLite;
+`poseact.people.finder_model` does so once, so workers run it like every other model.
 
 Why our own code: the kept converters (`tensorflowjs`, and `tfjs-graph-converter` on top of it) pin TensorFlow and
 jax versions that conflict with the project's lock; reading the format takes the few functions below.
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 
 import numpy as np
 
@@ -197,41 +196,6 @@ def _tensor_name(name: str) -> str:
     return name if ":" in name else name + ":0"
 
 
-def load(model_json_path: str, outputs: list[str] | None = None) -> Callable[..., dict[str, np.ndarray]]:
-    """A callable running the model: `fn(batch)` (or `fn(a, b)` / `fn(name=array)` for several inputs)
-    returns {output name (without ':0'): numpy array}. `outputs` picks output nodes (default: signature's)."""
-    import tensorflow as tf  # noqa: PLC0415
-
-    graph_def, input_names, output_names = build_graph_def(model_json_path)
-    output_names = outputs or output_names
-    placeholders = {n.name: n for n in graph_def.node if n.op == "Placeholder"}
-    input_names = [i.split(":")[0] for i in input_names]
-    specs = []
-    for name in input_names:
-        node = placeholders[name]
-        dims = [int(d.size) for d in node.attr["shape"].shape.dim]
-        shape = [None if d < 0 else d for d in dims] if dims else None
-        specs.append(tf.TensorSpec(shape, tf.dtypes.as_dtype(node.attr["dtype"].type)))
-
-    def _import():
-        tf.compat.v1.import_graph_def(graph_def, name="")
-
-    wrapped = tf.compat.v1.wrap_function(_import, [])
-    fn = wrapped.prune([_tensor_name(n) for n in input_names], [_tensor_name(n) for n in output_names])
-    keys = [n.split(":")[0] if n.endswith(":0") else n for n in output_names]
-
-    def run(*args, **kwargs):
-        values = list(args) + [kwargs[n] for n in input_names[len(args):]]
-        tensors = [tf.convert_to_tensor(np.asarray(v), dtype=s.dtype) for v, s in zip(values, specs)]
-        result = fn(*tensors)
-        return {k: r.numpy() for k, r in zip(keys, result)}
-
-    run.input_names = input_names
-    run.input_specs = specs
-    run.output_names = keys
-    return run
-
-
 def to_tflite(model_json_path: str) -> bytes:
     """The model as a float32 TFLite flatbuffer (its inputs and outputs named as in the TFJS signature)."""
     import tensorflow as tf  # noqa: PLC0415
@@ -246,4 +210,4 @@ def to_tflite(model_json_path: str) -> bytes:
     return tf.lite.TFLiteConverter.from_concrete_functions([fn], wrapped).convert()
 
 
-__all__ = ["build_graph_def", "load", "read_weights", "to_tflite"]
+__all__ = ["build_graph_def", "read_weights", "to_tflite"]
