@@ -108,27 +108,31 @@ def _bucket_order(name: str) -> float:
     return float(name.lstrip("<>=").split("-")[0]) + (0.5 if name.startswith(">=") else 0.0)
 
 
-def _still_video(rgb: np.ndarray, path: str, seconds: float, fps: float) -> None:
+def pose_video(frames, path: str, label_options, buffer: bytes) -> tuple[Any, float]:
+    """Write `frames` (RGB) as an `.mp4` at the label path's rate and find and pose everyone in it as one chunk
+    (`poseact.label.lecture.pose_chunk`); the chunk's poses and the seconds that took."""
     from poseact.demo.media import write_video  # noqa: PLC0415
+    from poseact.label import lecture  # noqa: PLC0415
+    from poseact.pose.video import Chunk, VideoLimits, probe  # noqa: PLC0415
 
-    write_video(path, (rgb for _ in range(max(1, round(seconds * fps)))), fps)
+    fps = label_options.windows.fps
+    write_video(path, frames, fps)
+    limits = VideoLimits(max_duration_s=3600)
+    info = probe(path, limits)
+    started = time.perf_counter()
+    pose = lecture.pose_chunk(path, info, Chunk(0, 0.0, float("inf"), float("inf")), fps, buffer,
+                              label_options.people, limits)
+    return pose, time.perf_counter() - started
 
 
 def label_frame(rgb: np.ndarray, seconds: float, label_options, buffer: bytes, work: str) -> tuple[list[dict], dict]:
     """The persons the label path finds in a still video of `rgb`, each with its head point and the action read."""
     from poseact.label import lecture, rules  # noqa: PLC0415
     from poseact.people.heads import head_point  # noqa: PLC0415
-    from poseact.pose.video import Chunk, VideoLimits, probe  # noqa: PLC0415
 
-    path = os.path.join(work, "still.mp4")
     fps = label_options.windows.fps
-    _still_video(rgb, path, seconds, fps)
-    limits = VideoLimits(max_duration_s=3600)
-    info = probe(path, limits)
-    started = time.perf_counter()
-    pose = lecture.pose_chunk(path, info, Chunk(0, 0.0, float("inf"), float("inf")), fps, buffer,
-                              label_options.people, limits)
-    wall = time.perf_counter() - started
+    still = (rgb for _ in range(max(1, round(seconds * fps))))
+    pose, wall = pose_video(still, os.path.join(work, "still.mp4"), label_options, buffer)
     windows: dict[int, list] = {}
     for window in lecture.windows(pose, label_options.windows):
         windows.setdefault(window.track, []).append(window)
@@ -186,21 +190,10 @@ def tracks_per_student(heads: np.ndarray, lefts: np.ndarray, pose) -> dict[str, 
 def pan_frame(rgb: np.ndarray, heads: np.ndarray, seconds: float, label_options, buffer: bytes,
               work: str) -> dict[str, Any]:
     """Track a slow pan over `rgb` through the label path's finding and following; ids per student."""
-    from poseact.demo.media import write_video  # noqa: PLC0415
-    from poseact.label import lecture  # noqa: PLC0415
-    from poseact.pose.video import Chunk, VideoLimits, probe  # noqa: PLC0415
-
     fps = label_options.windows.fps
     frames, lefts = pan_frames(rgb, max(1, round(seconds * fps)))
-    path = os.path.join(work, "pan.mp4")
-    write_video(path, frames, fps)
-    limits = VideoLimits(max_duration_s=3600)
-    info = probe(path, limits)
-    started = time.perf_counter()
-    pose = lecture.pose_chunk(path, info, Chunk(0, 0.0, float("inf"), float("inf")), fps, buffer,
-                              label_options.people, limits)
-    return {**tracks_per_student(heads, lefts, pose), "wall_s": time.perf_counter() - started,
-            "video_s": len(pose.times_ms) / fps}
+    pose, wall = pose_video(frames, os.path.join(work, "pan.mp4"), label_options, buffer)
+    return {**tracks_per_student(heads, lefts, pose), "wall_s": wall, "video_s": len(pose.times_ms) / fps}
 
 
 def class_scene(first: np.ndarray, second: np.ndarray, rows: tuple[float, float] = (0.09, 0.49)) -> np.ndarray:
