@@ -208,6 +208,11 @@ class ChunkPoseFn(beam.DoFn):
         path = pose_model.resolve_for_worker(self._model_path, self._model_spec, self._model_sha256)
         with open(path, "rb") as handle:
             self._buffer = handle.read()
+        self._finder_buffer = None  # the classroom finder's model, read once per worker (not once per chunk)
+        if self._options.people.finder == "classroom":
+            from poseact.people import finder_model  # noqa: PLC0415
+
+            self._finder_buffer = finder_model.resolve().path.read_bytes()
         self._videos = _LocalVideos()
 
     def teardown(self) -> None:
@@ -222,7 +227,7 @@ class ChunkPoseFn(beam.DoFn):
         started = time.time()
         try:
             pose = lecture.pose_chunk(self._videos.path(uri), info, chunk, self._options.windows.fps, self._buffer,
-                                      self._options.people, self._options.limits)
+                                      self._options.people, self._options.limits, self._finder_buffer)
         except ClipError as err:
             yield _dead_letter(key, uri, err.stage, err.reason, chunk.index)
             return

@@ -87,9 +87,11 @@ class ChunkPose:
 
 def pose_chunk(
     path: str, info: VideoInfo, chunk: Chunk, fps: float, model_buffer: bytes, people: PeopleConfig,
-    limits: VideoLimits,
+    limits: VideoLimits, finder_buffer: bytes | None = None,
 ) -> ChunkPose:
     """Decode one chunk at `fps` and pose everyone in it.
+
+    `finder_buffer` is the classroom finder's model (`PeoplePoser`'s; default: read from the cache when needed).
 
     Raises:
         poseact.common.errors.ClipError: The video cannot be decoded.
@@ -102,7 +104,7 @@ def pose_chunk(
     present: list[int] = []  # the tracks found on the last posed frame
     previous = None
     frames = iter_frames(path, fps, limits, info=info, span_ms=(1000 * chunk.start_s, 1000 * chunk.read_end_s))
-    with PeoplePoser(model_buffer, people, fps) as poser:
+    with PeoplePoser(model_buffer, people, fps, finder_buffer) as poser:
         while True:
             start = time.perf_counter()
             frame = next(frames, None)
