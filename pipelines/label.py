@@ -476,6 +476,10 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     beam_options = runs.pipeline_options(beam_args)
     options = _options(args, card)
     dry_run = runs.is_dry_run(beam_options)
+    if options.people.finder == "classroom" and not dry_run:
+        from poseact.people import finder_model  # noqa: PLC0415
+
+        finder_model.resolve()  # fetched and converted here once, or one clear error, before any worker starts
     # A dry run only builds the job: nothing is read from or written to the output folder, nor are the
     # videos' sizes asked for (the fingerprints, which then hold no size, go unused).
     fingerprints = {u: fingerprint(u, model_id, pose.sha256, options, stat=not dry_run) for u in uris}

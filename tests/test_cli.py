@@ -139,3 +139,19 @@ def test_model_says_when_only_the_finder_cannot_be_had(monkeypatch, capsys):
     monkeypatch.setattr(finder_model, "resolve", unreachable)
     assert cli.main(["model", "--finder"]) == 3
     assert "npm is not installed" in capsys.readouterr().err
+
+
+def test_label_with_a_finder_that_cannot_be_had_is_one_clear_error(monkeypatch, tmp_path, capsys):
+    """The classroom finder is resolved once at launch: without it, one line saying why, before any worker starts."""
+    from poseact.people import finder_model
+
+    def unreachable(allow_download=True):
+        raise finder_model.FinderModelError("cannot get nanodet: CDN: offline; npm: npm is not installed")
+
+    monkeypatch.setattr(finder_model, "resolve", unreachable)
+    video = tmp_path / "lecture.mp4"
+    video.write_bytes(b"not reached")
+    code = cli.main(["label", "--input", str(video), "--model", "rules", "--output", str(tmp_path / "out"),
+                     "--finder", "classroom"])
+    assert code == 2
+    assert "poseact label: error: cannot get nanodet" in capsys.readouterr().err

