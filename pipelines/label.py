@@ -25,6 +25,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -48,13 +49,10 @@ from pipelines.label_outputs import (  # noqa: F401 (re-exported: tests and user
     write_table,
 )
 from pipelines.options import (
-    CLASSROOM_FOLLOWER,
-    FAST_FOLLOWER,
     FAST_POSE_EVERY,
     FAST_POSE_MODEL,
     FINDER,
-    LANDMARKER_MIN_HEAD_PX,
-    MIN_HEAD_PX,
+    POSES_PER_SECOND,
 )
 from pipelines.options import label_parser as build_parser
 from poseact.common import storage
@@ -209,7 +207,7 @@ class ChunkPoseFn(beam.DoFn):
         with open(path, "rb") as handle:
             self._buffer = handle.read()
         self._finder_buffer = None  # the classroom finder's model, read once per worker (not once per chunk)
-        if self._options.people.finder == "classroom":
+        if self._options.people.finder in ("auto", "classroom"):
             from poseact.people import finder_model  # noqa: PLC0415
 
             self._finder_buffer = finder_model.resolve().path.read_bytes()
@@ -413,17 +411,21 @@ def _follower(args: argparse.Namespace) -> str:
         raise ValueError("--exact poses with MediaPipe's landmarker: drop --follower")
     if args.exact:
         return "tasks"
-    return args.follower or (CLASSROOM_FOLLOWER if _finder(args) == "classroom" else FAST_FOLLOWER)
+    return args.follower  # None: the finder's own (`poseact.people.tracker.FINDER_DEFAULTS`)
 
 
 def _finder(args: argparse.Namespace) -> str:
-    return args.finder or FINDER
+    return args.finder or ("landmarker" if args.exact else FINDER)
 
 
-def _min_head(args: argparse.Namespace) -> float:
-    if args.min_head is not None:
-        return args.min_head
-    return MIN_HEAD_PX if _finder(args) == "classroom" else LANDMARKER_MIN_HEAD_PX
+def _poses_per_second(args: argparse.Namespace) -> float | None:
+    if args.exact and args.poses_per_second not in (None, 0):
+        raise ValueError("--exact poses every person in every frame: drop --poses-per-second")
+    if args.exact or args.poses_per_second == 0:
+        return None
+    if args.poses_per_second is not None and args.poses_per_second < 0:
+        raise ValueError(f"--poses-per-second must be 0 (no cap) or more, got {args.poses_per_second:g}")
+    return args.poses_per_second or POSES_PER_SECOND
 
 
 def _hold_still(args: argparse.Namespace) -> bool:
@@ -436,6 +438,11 @@ def _pose_model_spec(args: argparse.Namespace) -> str:
     if args.exact and args.pose_model not in (None, "full"):
         raise ValueError("--exact uses the full pose model: drop --pose-model")
     return "full" if args.exact else (args.pose_model or FAST_POSE_MODEL)
+
+
+def _people(config: PeopleConfig) -> PeopleConfig:
+    """`config` with its finder's defaults filled in, where the finder is fixed (with "auto", each chunk's)."""
+    return config if config.finder == "auto" else config.resolved(config.finder)
 
 
 def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
@@ -453,17 +460,50 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
     if not fps:
         raise ValueError("the model card has no fps: retrain with shards extracted at a fixed --fps")
     return LabelOptions(
-        chunk_s=args.chunk_seconds, workers=max(1, args.balance_workers),
-        people=PeopleConfig(grid=grid, min_head_px=_min_head(args), detect_every_s=args.detect_every,
-                            max_people=args.max_people, finder=_finder(args),
-                            pose_every=_pose_every(args), follower=_follower(args),
-                            hold_still=_hold_still(args)),
+        chunk_s=args.chunk_seconds, workers=max(1, args.balance_workers or 1),
+        people=_people(PeopleConfig(grid=grid, min_head_px=args.min_head, detect_every_s=args.detect_every,
+                                    max_people=args.max_people, finder=_finder(args),
+                                    pose_every=_pose_every(args), follower=_follower(args),
+                                    hold_still=_hold_still(args), poses_per_second=_poses_per_second(args))),
         windows=lecture.WindowConfig(fps=float(fps), max_frames=int(card["max_frames"]),
                                      stride_s=args.stride if args.stride is not None else float(card.get("stride_s", 1.0)),
                                      min_detected=args.min_detected),
         smooth=args.smooth if args.smooth is not None else int(card.get("smooth", 3)), threshold=args.threshold, min_segment_s=args.min_segment, overlay=args.overlay,
         limits=VideoLimits(max_duration_s=args.max_duration), images=not args.no_images, blur_faces=args.blur_faces,
     )
+
+
+def _local_seconds(uris: list[str], cpus: int) -> float:
+    """Seconds of video in the local files of `uris` (read from their headers), counted only as far as it takes to
+    give every core a worker (`runs.SECONDS_PER_WORKER` each): a big archive is not probed at launch."""
+    total = 0.0
+    for uri in uris:
+        if total >= cpus * runs.SECONDS_PER_WORKER:
+            break
+        if "://" in uri or not os.path.isfile(uri):
+            continue
+        try:
+            total += probe(uri, VideoLimits(max_duration_s=math.inf)).duration_s
+        except (ClipError, OSError, ValueError):
+            continue  # its dead letter comes from the job
+    return total
+
+
+def _with_finder_model(options: LabelOptions) -> LabelOptions:
+    """Fetch and convert the classroom finder's model here, once, before any worker starts. Asked for by name
+    (`--finder classroom`), a finder that cannot be had is one clear error; by default (`auto`) the videos are found by
+    MediaPipe's landmarker instead, with a warning (the labels then miss most of a real class)."""
+    from poseact.people import finder_model  # noqa: PLC0415
+
+    try:
+        finder_model.resolve()
+    except finder_model.FinderModelError as err:
+        if options.people.finder == "classroom":
+            raise
+        _LOG.warning("the classroom finder's model cannot be had (%s): people are found by MediaPipe's landmarker, "
+                     "which misses most students of a real class; `poseact model --finder` fetches it", err)
+        return dataclasses.replace(options, people=_people(dataclasses.replace(options.people, finder="landmarker")))
+    return options
 
 
 def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str]) -> dict[str, Any]:
@@ -474,12 +514,15 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     args.pose_model = _pose_model_spec(args)
     pose = pose_model.resolve(args.pose_model)
     beam_options = runs.pipeline_options(beam_args)
-    options = _options(args, card)
     dry_run = runs.is_dry_run(beam_options)
-    if options.people.finder == "classroom" and not dry_run:
-        from poseact.people import finder_model  # noqa: PLC0415
-
-        finder_model.resolve()  # fetched and converted here once, or one clear error, before any worker starts
+    if not dry_run:
+        beam_args = runs.with_local_workers(beam_args, _local_seconds(uris, os.cpu_count() or 1))
+        beam_options = runs.pipeline_options(beam_args)
+    if args.balance_workers is None and runs.is_local(beam_options):
+        args.balance_workers = runs.direct_workers(beam_args)
+    options = _options(args, card)
+    if options.people.finder in ("auto", "classroom") and not dry_run:
+        options = _with_finder_model(options)
     # A dry run only builds the job: nothing is read from or written to the output folder, nor are the
     # videos' sizes asked for (the fingerprints, which then hold no size, go unused).
     fingerprints = {u: fingerprint(u, model_id, pose.sha256, options, stat=not dry_run) for u in uris}

@@ -109,6 +109,11 @@ def write_lecture(output: str, done: FinishedLecture, overlay: Any = None) -> di
         "person_frames_held_still": int(done.tracking.get("poses_held", 0)),
         "detection_tiles": {"searched": int(done.tracking.get("tiles_searched", 0)),
                             "reused_unchanged": int(done.tracking.get("tiles_reused", 0))},
+        # Chunks that `--finder auto` found a class in (the classroom finder's path), and that path's finder boxes:
+        # posed, or carried by the student already followed in them.
+        "class_chunks": int(done.tracking.get("class_chunks", 0)),
+        "finder_boxes": {"posed": int(done.tracking.get("finder_boxes_posed", 0)),
+                         "held": int(done.tracking.get("finder_boxes_held", 0))},
         "people_per_frame": _people_stats(done.people_per_frame),
         "per_person": segments.person_summary(segs, done.classes),
         "segments": len(segs), "options": json.loads(json.dumps(dataclasses.asdict(done.options), default=str)),

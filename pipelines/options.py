@@ -10,26 +10,25 @@ import argparse
 
 from poseact.common import arguments
 
-# The default path. MediaPipe's landmarker finds people (by their faces) and follows each one (`tasks`), as
-# `--exact` does. The classroom finder (`--finder classroom`, docs/people.md) finds 0.66 of the students of real
-# classroom frames where this path finds 0.23, but is not the default yet: on the real seated hand raise its
-# student's raised wrist stays at visibility 0.49 against the rules' 0.5 and the raise is missed, and on the real
-# two-people clip it follows a phantom on the clasped hands. With it, our own landmark runner follows each student
-# (`CLASSROOM_FOLLOWER`), restarting a lost one from the finder's box: MediaPipe's landmarker per person re-finds a
-# lost person by their face only, which students seen from behind or bent over a book do not show.
+# The default path. Each chunk's first detection pass runs the classroom finder (docs/people.md): where it finds a
+# class (`poseact.people.tracker.CLASS_SIZE` boxes), it finds and our own landmark runner follows the students,
+# restarting a lost one from the finder's box (MediaPipe's landmarker re-finds a lost person by their face only, which
+# students seen from behind or bent over a book do not show). On real classroom frames it finds 0.66 of the students
+# where MediaPipe's landmarker path finds 0.23. Where it finds fewer people, MediaPipe's landmarker finds them (by their
+# faces) and follows each one (`tasks`), as `--exact` does: on the real seated hand raise the classroom path's raised
+# wrist stays at visibility 0.49 against the rules' 0.5 and the raise is missed, and on the real two-people clip it
+# follows a phantom on the clasped hands.
 FAST_POSE_MODEL = "full"
 FAST_POSE_EVERY = 1
-FAST_FOLLOWER = "tasks"
-CLASSROOM_FOLLOWER = "roi"
-FINDER = "landmarker"
+FINDER = "auto"
 # A class is 20-60 students. A tracked person costs a follower (the `roi` follower: a few KiB beside the chunk's one
 # landmark model; `tasks`: a MediaPipe landmarker, about 30 MB) and their landmarks (33 x 5 floats a frame).
 MAX_PEOPLE = 60
-# The classroom finder's tiles are sized for this head width (`poseact.people.finder.grid_for`): the dev frames'
-# smallest heads are 21 px, and 20 px heads come out 16 px in the finder's input, the least it was measured to find.
-MIN_HEAD_PX = 20.0
-# The landmarker finder's pyramid keeps its own (the `--exact` path as it was measured).
-LANDMARKER_MIN_HEAD_PX = 24.0
+# A person-pose costs about 15 ms with the lite model and 30 ms with the full one on one core here (docs/speed.md); a
+# class of 40 posed on every frame at 15 fps is 600 poses a second, 9-18 core-seconds per video second. POSES_PER_SECOND
+# caps the poses per video second: two cores hold 90 lite poses a second beside decoding and detection (1x real
+# time), so 40 students are each posed about twice a second and 6 or fewer on every frame.
+POSES_PER_SECOND = 90.0
 
 
 def add_common_flags(parser: argparse.ArgumentParser) -> None:
@@ -85,18 +84,23 @@ def label_parser() -> argparse.ArgumentParser:
                         help=f"pose every K-th sampled frame, the rest interpolated (default: {FAST_POSE_EVERY}; --exact: 1)")
     parser.add_argument("--follower", choices=("roi", "tasks"), default=None,
                         help="what poses each person: roi (our landmark runner on a crop that follows the person) "
-                             f"or tasks (a MediaPipe landmarker per person) (default: {FAST_FOLLOWER}, "
-                             f"{CLASSROOM_FOLLOWER} with --finder classroom; --exact: tasks)")
+                             "or tasks (a MediaPipe landmarker per person) (default: roi where the classroom finder "
+                             "finds, tasks where the landmarker does; --exact: tasks)")
+    parser.add_argument("--poses-per-second", type=float, default=None,
+                        help="pose at most about this many person-poses per video second: in a big class each "
+                             f"student is posed less often, the frames between interpolated (default: "
+                             f"{POSES_PER_SECOND:g}; 0: no cap; --exact: no cap)")
     parser.add_argument("--hold-still", action="store_true",
                         help="reuse a person's last pose while their crop has not changed, and a detection tile's "
                              "people while the tile has not (faster; not with --exact)")
     parser.add_argument("--exact", action="store_true",
                         help="the reference path: every sampled frame posed with the full model by MediaPipe's landmarker")
     parser.add_argument("--chunk-seconds", type=float, default=60.0, help="video seconds per parallel chunk")
-    parser.add_argument("--balance-workers", type=int, default=1,
+    parser.add_argument("--balance-workers", type=int, default=None,
                         help="cut each video into a multiple of this many equal chunks, so that this many workers "
-                             "finish together (labels then depend on it, as on any chunking; default 1: chunks of "
-                             "--chunk-seconds, the same whatever the number of workers)")
+                             "finish together (labels then depend on it, as on any chunking; default: the local "
+                             "DirectRunner's worker processes, which run on this machine by default one per 30 s of "
+                             "video up to one per core; 1 on other runners: chunks of --chunk-seconds)")
     parser.add_argument("--stride", type=float, default=None,
                         help="seconds between window starts (default: the model's; 1 for trained models, 0.5 for rules)")
     parser.add_argument("--min-detected", type=float, default=0.5, help="least fraction of a window's frames with the person")
@@ -109,12 +113,13 @@ def label_parser() -> argparse.ArgumentParser:
                              "pyramid of grids down to --min-head")
     parser.add_argument("--min-head", type=float, default=None,
                         help="the smallest head width (pixels) that detection looks for (sizes the tiles; default: "
-                             f"{MIN_HEAD_PX:g}, {LANDMARKER_MIN_HEAD_PX:g} with --finder landmarker)")
+                             "20 where the classroom finder finds, 24 where the landmarker does)")
     parser.add_argument("--detect-every", type=float, default=2.0, help="seconds between person-detection passes")
     parser.add_argument("--max-people", type=int, default=MAX_PEOPLE, help="most people tracked at once")
-    parser.add_argument("--finder", choices=("classroom", "landmarker"), default=None,
-                        help="what finds people: classroom (a COCO person detector on tiles; students from any side) "
-                             f"or landmarker (MediaPipe's pose landmarker on tiles; finds faces) (default: {FINDER})")
+    parser.add_argument("--finder", choices=("auto", "classroom", "landmarker"), default=None,
+                        help="what finds people: classroom (a COCO person detector on tiles; students from any side), "
+                             "landmarker (MediaPipe's pose landmarker on tiles; finds faces), or auto: classroom where "
+                             "it finds a class of 12 or more, else landmarker (default: auto; --exact: landmarker)")
     parser.add_argument("--max-duration", type=float, default=6 * 3600.0, help="reject longer videos (s)")
     parser.add_argument("--overlay", action="store_true", help="also write an annotated overlay.mp4 per video")
     parser.add_argument("--blur-faces", action="store_true",

@@ -9,6 +9,7 @@ in-process runner directly (`InProcessRunner`): the same engine, no download att
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import apache_beam as beam
@@ -43,6 +44,36 @@ def pipeline_options(beam_args: list[str]) -> PipelineOptions:
     options = PipelineOptions(beam_args)
     options.view_as(SetupOptions).save_main_session = False
     return options
+
+
+# A second worker process costs about 13 s more start-up than the one in-process worker (TensorFlow and MediaPipe
+# imported again; docs/speed.md), and labels about 1 s of a class's video per second per core: it pays when it gets at
+# least 30 s of video.
+SECONDS_PER_WORKER = 30.0
+
+
+def with_local_workers(beam_args: list[str], video_seconds: float, cpus: int | None = None) -> list[str]:
+    """`beam_args`, plus enough DirectRunner worker processes to keep this machine's cores busy on `video_seconds`.
+
+    Only where the job runs here and no `--direct_num_workers` was given: one worker process per
+    `SECONDS_PER_WORKER` of video, at most one per core (`multi_processing`); one worker in-process otherwise.
+    """
+    if not is_local(pipeline_options(beam_args)) or any(a.startswith("--direct_num_workers") for a in beam_args):
+        return list(beam_args)
+    workers = min(cpus or os.cpu_count() or 1, int(video_seconds // SECONDS_PER_WORKER))
+    if workers <= 1:
+        return list(beam_args)
+    mode = [] if any(a.startswith("--direct_running_mode") for a in beam_args) else [
+        "--direct_running_mode=multi_processing"]
+    return [*beam_args, f"--direct_num_workers={workers}", *mode]
+
+
+def direct_workers(beam_args: list[str]) -> int:
+    """The DirectRunner worker processes `beam_args` ask for (1 when none)."""
+    from apache_beam.options.pipeline_options import DirectOptions  # noqa: PLC0415
+
+    workers = pipeline_options(beam_args).view_as(DirectOptions).direct_num_workers
+    return max(1, os.cpu_count() or 1) if workers == 0 else max(1, int(workers or 1))  # Beam: 0 is every core
 
 
 def runner_name(options: PipelineOptions) -> str:

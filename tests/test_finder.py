@@ -12,6 +12,7 @@ from poseact.demo import crowd
 from poseact.people import finder, finder_model
 from poseact.people.finder import INPUT_PX, REG_MAX, PersonFinder, decode, grid_for, merge, nms, tiles
 from poseact.people.heads import match_heads
+from poseact.people.tracker import FINDER_DEFAULTS, PeopleConfig, PeoplePoser, pose_interval
 
 CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom_cctv"
 
@@ -111,3 +112,55 @@ def test_real_classroom_frames_boxes_on_most_students(person_finder):
         found += len(match_heads(frame.boxes, tops, grow=1.0).pairs)
         labelled += len(frame.boxes)
     assert found / labelled >= 0.8
+
+
+def test_pose_interval_caps_the_poses_per_second():
+    # 40 students at 15 fps under 90 poses a second: each posed on every 7th frame (about twice a second).
+    assert pose_interval(40, 15.0, 1, 90.0) == 7
+    assert pose_interval(6, 15.0, 1, 90.0) == 1  # a small group: every frame
+    assert pose_interval(7, 15.0, 1, 90.0) == 2
+    assert pose_interval(0, 15.0, 1, 90.0) == 1
+    assert pose_interval(2, 15.0, 3, 90.0) == 3  # pose_every stays the floor
+    assert pose_interval(40, 15.0, 2, None) == 2  # no cap
+
+
+def _auto_poser(finder_file, **config) -> PeoplePoser:
+    from poseact.pose import pose_model
+
+    try:
+        buffer = pose_model.resolve("full").path.read_bytes()
+    except pose_model.PoseModelError as err:
+        pytest.skip(f"no pose model here: {err}")
+    return PeoplePoser(buffer, PeopleConfig(finder="auto", max_people=60, **config), 15.0,
+                       finder_file.path.read_bytes())
+
+
+@pytest.mark.parametrize("per_row, chosen", [((3, 4, 3), "landmarker"), ((5, 6, 5), "classroom")])
+def test_auto_takes_the_classroom_path_for_a_class_only(finder_file, per_row, chosen):
+    # A made crowd of 10 (fewer than CLASS_SIZE boxes) keeps MediaPipe's landmarker and its followers; 16 are a class.
+    scene = crowd.make_scene(crowd.SIZES["720p"], 3, per_row, (25, 60), seed=1, seconds=1.0)
+    with _auto_poser(finder_file) as poser:
+        assert poser.finder == "auto"
+        found = poser.process(next(crowd.frames(scene)), 0.0)
+        assert poser.finder == chosen and poser.class_chunk == (chosen == "classroom")
+        assert poser.config.follower == FINDER_DEFAULTS[chosen]["follower"]
+        assert poser.config.min_head_px == FINDER_DEFAULTS[chosen]["min_head_px"]
+        assert len(found) >= 0.75 * len(scene.people)
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_followed_students_are_not_posed_again_on_the_next_pass(finder_file):
+    # A real classroom frame held still: the second detection pass finds the same boxes, and the students already
+    # followed in them keep their ids without being posed again.
+    frame = read_yolo(CCTV)[0]
+    rgb = cv2.cvtColor(cv2.imread(frame.path), cv2.COLOR_BGR2RGB)
+    with _auto_poser(finder_file, pose_every=1) as poser:
+        first = poser.process(rgb, 0.0)
+        assert poser.finder == "classroom" and poser.boxes_held == 0
+        posed = poser.boxes_posed
+        second = poser.process(rgb, 2000.0)  # the next detection pass
+        held = poser.boxes_held
+        assert held >= 0.8 * len(first)
+        assert poser.boxes_posed - posed <= posed - held  # only boxes nobody holds are posed again
+        kept = {o.track for o in first} & {o.track for o in second}
+        assert len(kept) >= 0.9 * len(first)

@@ -15,15 +15,20 @@ def _options(*extra: str) -> label.LabelOptions:
 def test_exact_is_todays_path_and_the_default_is_the_fast_one():
     exact = _options("--exact").people
     assert (exact.follower, exact.pose_every, exact.finder, exact.min_head_px) == ("tasks", 1, "landmarker", 24.0)
+    assert exact.poses_per_second is None
     fast = _options().people
-    assert (fast.follower, fast.pose_every, fast.hold_still) == (label.FAST_FOLLOWER, label.FAST_POSE_EVERY, False)
-    assert (fast.finder, fast.max_people, fast.min_head_px) == ("landmarker", 60, 24.0) == (
-        label.FINDER, options.MAX_PEOPLE, options.LANDMARKER_MIN_HEAD_PX)
+    assert (fast.pose_every, fast.hold_still, fast.poses_per_second) == (label.FAST_POSE_EVERY, False, 90.0)
+    # Each chunk chooses its finder (poseact.people.tracker.CLASS_SIZE), and with it the follower and head floor.
+    assert (fast.finder, fast.max_people, fast.follower, fast.min_head_px) == ("auto", 60, None, None) == (
+        label.FINDER, options.MAX_PEOPLE, None, None)
+    landmarker = _options("--finder", "landmarker").people
+    assert (landmarker.finder, landmarker.min_head_px, landmarker.follower) == ("landmarker", 24.0, "tasks")
     # For a class: the classroom finder, heads from 20 px, each student followed by our landmark runner.
     classroom = _options("--finder", "classroom").people
     assert (classroom.finder, classroom.min_head_px, classroom.follower) == ("classroom", 20.0, "roi")
     assert _options("--exact", "--finder", "classroom").people.follower == "tasks"
     assert _options("--follower", "roi", "--hold-still").people.hold_still
+    assert _options("--poses-per-second", "0").people.poses_per_second is None
     assert (_options().workers, _options("--balance-workers", "2").workers) == (1, 2)  # chunks: see plan_chunks
     args = label.build_parser().parse_args(["--input", "x", "--model", "rules", "--output", "o", "--exact"])
     assert label._pose_model_spec(args) == "full"
@@ -34,6 +39,8 @@ def test_exact_is_todays_path_and_the_default_is_the_fast_one():
     (["--exact", "--pose-every", "2"], "drop --pose-every"),
     (["--exact", "--pose-model", "lite"], "drop --pose-model"),
     (["--exact", "--hold-still"], "drop --hold-still"),
+    (["--exact", "--poses-per-second", "40"], "drop --poses-per-second"),
+    (["--poses-per-second", "-1"], "0 \\(no cap\\) or more"),
 ])
 def test_exact_refuses_fast_path_flags(flags, message):
     args = label.build_parser().parse_args(["--input", "x", "--model", "rules", "--output", "o", *flags])
@@ -95,3 +102,18 @@ def test_hold_still_reuses_poses_and_tiles_while_nothing_moves(follower):
     assert counts[False] == (0, 0)
     held, reused = counts[True]
     assert held >= 8 and reused >= 1, counts
+
+
+def test_local_jobs_get_a_worker_per_core_for_long_videos_only(monkeypatch):
+    from pipelines import runs
+
+    # One worker process per 30 s of video, at most one per core; none added where the user chose, or off this machine.
+    assert runs.with_local_workers([], 40.0, cpus=2) == []
+    assert runs.with_local_workers([], 61.0, cpus=2) == ["--direct_num_workers=2",
+                                                          "--direct_running_mode=multi_processing"]
+    assert runs.with_local_workers([], 3600.0, cpus=4)[0] == "--direct_num_workers=4"
+    assert runs.with_local_workers(["--direct_num_workers=1"], 3600.0, cpus=4) == ["--direct_num_workers=1"]
+    assert runs.with_local_workers(["--runner=DataflowRunner"], 3600.0, cpus=4) == ["--runner=DataflowRunner"]
+    assert runs.direct_workers(["--direct_num_workers=3"]) == 3 and runs.direct_workers([]) == 1
+    monkeypatch.setattr(runs.os, "cpu_count", lambda: 5)
+    assert runs.direct_workers(["--direct_num_workers=0"]) == 5  # Beam's 0: every core

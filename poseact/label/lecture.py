@@ -68,7 +68,9 @@ class ChunkPose:
         tracking: Counts of the tracker's repairs: `duplicates_ended` (tracks ended because another held
             the same body), `jumps_refused` (poses refused because a landmarker jumped to someone else),
             `upside_down_refused` (poses refused because they stood on their head: a pose on an object), and
-            the counts of `--hold-still` (`poses_held`, `tiles_searched`, `tiles_reused`).
+            the counts of `--hold-still` (`poses_held`, `tiles_searched`, `tiles_reused`); the classroom finder's
+            boxes posed and held (`finder_boxes_posed`, `finder_boxes_held`), and `class_chunks` (1 where
+            `finder="auto"` found a class).
         hand_motion: Local track id -> (F,) motion of the person's hands low in front since the previous
             sampled frame (`poseact.label.hand_motion.frame_motion`), NaN where not measured. Measured on every
             sampled frame, posed or not (with the person's last posed landmarks).
@@ -129,7 +131,8 @@ def pose_chunk(
         tracking = {"duplicates_ended": poser.duplicates_ended, "jumps_refused": poser.jumps_refused,
                     "upside_down_refused": poser.upside_down_refused,
                     "poses_held": poser.poses_held, "tiles_searched": poser.tiles_searched,
-                    "tiles_reused": poser.tiles_reused}
+                    "tiles_reused": poser.tiles_reused, "finder_boxes_posed": poser.boxes_posed,
+                    "finder_boxes_held": poser.boxes_held, "class_chunks": int(poser.class_chunk)}
     count = len(times)
     posed = np.array([s is not None for s in seen], bool)
     tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}

@@ -78,7 +78,7 @@ class PeopleConfig:
         grid: Detection tiles as (columns, rows); (1, 1) means the whole frame only; None (the default)
             means a pyramid of grids chosen for the frame size and `min_head_px` (`detection_grids`).
         min_head_px: The smallest head width (pixels) to find; a new "person" whose box is under half of it is
-            none (`too_small`). With the pyramid, the finest grid makes a
+            none (`too_small`). None: the finder's own (`FINDER_DEFAULTS`). With the pyramid, the finest grid makes a
             head this wide at least `DETECTOR_HEAD_PX` pixels in the detector's 224-pixel input.
         tile_overlap: Each tile grows by this fraction of a tile on every inner side, so a person cut by a
             tile border is whole in one of the tiles.
@@ -101,19 +101,24 @@ class PeopleConfig:
             frames around them). 1 poses every frame.
         follower: What poses each tracked person (`poseact.people.followers`): "roi", our own landmark runner on
             a crop that follows the person's landmarks, or "tasks", a MediaPipe VIDEO-mode landmarker per
-            person on a fixed crop (the `--exact` path).
+            person on a fixed crop (the `--exact` path). None: the finder's own (`FINDER_DEFAULTS`).
         hold_still: Reuse a person's last pose while their crop has not changed
             (`poseact.people.followers.CHANGE_LEVEL`) instead of running the model, and a detection tile's people
             while the tile has not changed.
         finder: What finds people on detection passes: "classroom", the COCO person detector on tiles
             (`poseact.people.finder`), each box then posed by the landmark model, or "landmarker", MediaPipe's
             IMAGE-mode landmarker on a pyramid of tiles (`poseact.people.tracker.detection_grids`), which finds
-            people by their faces and, on real classrooms, missed most of them.
+            people by their faces and, on real classrooms, missed most of them, or "auto": per chunk, "classroom"
+            when its first detection pass finds a class (`CLASS_SIZE` boxes or more), else "landmarker".
         min_person_score: The classroom finder's least person score.
+        poses_per_second: Pose at most about this many person-poses per second of video: with more people than
+            `poses_per_second / fps`, each is posed on every k-th frame only (k grows with the people tracked;
+            `pose_every` still sets the least k), the frames between interpolated as with `pose_every`. None: no
+            limit.
     """
 
     grid: tuple[int, int] | None = None
-    min_head_px: float = 24.0
+    min_head_px: float | None = None
     tile_overlap: float = 0.25
     whole_frame: bool = True
     poses_per_tile: int = 2
@@ -129,18 +134,28 @@ class PeopleConfig:
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     pose_every: int = 1
-    follower: str = "tasks"
+    follower: str | None = None
     hold_still: bool = False
     finder: str = "landmarker"
     min_person_score: float = 0.35
+    poses_per_second: float | None = None
 
     def __post_init__(self) -> None:
         if self.finder not in FINDERS:
             raise ValueError(f"finder must be one of {', '.join(FINDERS)}, got {self.finder!r}")
         if self.pose_every < 1:
             raise ValueError(f"pose_every must be at least 1, got {self.pose_every}")
-        if self.follower not in FOLLOWERS:
+        if self.follower is not None and self.follower not in FOLLOWERS:
             raise ValueError(f"follower must be one of {', '.join(FOLLOWERS)}, got {self.follower!r}")
+        if self.poses_per_second is not None and self.poses_per_second <= 0:
+            raise ValueError(f"poses_per_second must be > 0, got {self.poses_per_second}")
+
+    def resolved(self, finder: str) -> PeopleConfig:
+        """This config for one finder's path (`classroom` or `landmarker`): what it leaves open filled in."""
+        defaults = FINDER_DEFAULTS[finder]
+        return dataclasses.replace(
+            self, finder=finder, follower=self.follower or defaults["follower"],
+            min_head_px=self.min_head_px if self.min_head_px is not None else defaults["min_head_px"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,7 +211,19 @@ def detection_grids(width: int, height: int, config: PeopleConfig) -> list[tuple
     return [*grids, *reversed(levels)] or [(1, 1)]
 
 
-FINDERS = ("classroom", "landmarker")
+FINDERS = ("auto", "classroom", "landmarker")
+# `finder="auto"`: a chunk whose first detection pass finds at least this many person boxes is a class, and is found
+# and followed as one (`classroom`); fewer, and MediaPipe's landmarker finds and follows them (`landmarker`). A class is
+# 20-60 students, of whom the classroom finder boxed 0.84 on real classroom frames, so a class shows well over 12
+# boxes; on the real clips of one or two people (and a boy far behind) it boxed 1-9 a frame, and on the demo lecture
+# (four students and a teacher's photos) 4-7. Those clips keep the path their rules were checked on.
+CLASS_SIZE = 12
+# What each finder's path uses where the config leaves it open (None): the follower and the least head width.
+# The classroom finder's tiles are sized for 20 px heads: the dev frames' smallest heads are 21 px, and 20 px heads
+# come out 16 px in the finder's input, the least it was measured to find. The landmarker's pyramid keeps 24 px, the
+# path as it was measured (at 20 px it cost the demo lecture's raises).
+FINDER_DEFAULTS = {"classroom": {"follower": "roi", "min_head_px": 20.0},
+                   "landmarker": {"follower": "tasks", "min_head_px": 24.0}}
 
 
 # The head of a person in a finder's box lies in its upper part: a pose whose face is lower, or beside the box, is
@@ -235,6 +262,14 @@ def head_in_box(points: np.ndarray, box: np.ndarray) -> bool:
     return bool(box[0] <= x <= box[2] and box[1] <= y <= box[1] + HEAD_IN_BOX * (box[3] - box[1]))
 
 
+def pose_interval(people: int, fps: float, pose_every: int = 1, poses_per_second: float | None = None) -> int:
+    """Pose every k-th frame: `pose_every`, or more seldom where `people` posed on every frame at `fps` would pass
+    `poses_per_second` (None: no cap). 40 people at 15 fps under 90 poses a second: every 7th frame."""
+    if poses_per_second is None:
+        return pose_every
+    return max(pose_every, math.ceil(people * fps / poses_per_second - 1e-9))
+
+
 @dataclasses.dataclass
 class _Track:
     ident: int
@@ -264,7 +299,9 @@ class PeoplePoser:
         self._buffer = model_buffer
         self._finder_buffer = finder_buffer
         self._finder = None
-        self.config = config
+        # With finder="auto" the path is chosen on the first detection pass (`_choose`); until then the classroom
+        # finder's settings size its search.
+        self.config = config if config.finder == "auto" else config.resolved(config.finder)
         self.fps = fps
         self._landmark_model = None  # the `roi` followers' shared landmark model and detector, made on first use
         self._pose_detector = None
@@ -273,6 +310,7 @@ class PeoplePoser:
         self._next_id = 0
         self._next_detect_ms = -np.inf
         self._last_ms = -1
+        self._last_posed_ms = -np.inf  # time of the last frame whose people were posed
         self._frame = -1
         self._detector = None
         self.detection_seconds = 0.0
@@ -284,6 +322,9 @@ class PeoplePoser:
         self._tile_cache: dict[tuple[int, int, int, int], tuple[np.ndarray, list[np.ndarray]]] = {}
         self.tiles_searched = 0  # detection tiles run through the detector
         self.tiles_reused = 0  # detection tiles answered from their last detection (unchanged)
+        self.boxes_posed = 0  # classroom finder boxes posed on detection passes
+        self.boxes_held = 0  # classroom finder boxes not posed: a student already followed is in them
+        self.class_chunk = False  # finder="auto" chose the classroom finder's path
 
     def __enter__(self) -> PeoplePoser:
         return self
@@ -338,6 +379,8 @@ class PeoplePoser:
 
     def _detect(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
         """`detect`, with each person's `body_box`, landmarks and (classroom finder) start region beside their box."""
+        if self.config.finder == "auto":
+            return self._choose(rgb)
         if self.config.finder == "classroom":
             return self._find_classroom(rgb)
         import mediapipe as mp  # noqa: PLC0415
@@ -362,8 +405,23 @@ class PeoplePoser:
                 scores.append(float(points[BOX_LANDMARKS, 3].mean()))
         return _merged(boxes, scores, bodies, poses, [None] * len(boxes))
 
-    def _find_classroom(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
-        """Every person box of the classroom finder, each posed once by the landmark model on its crop."""
+    @property
+    def finder(self) -> str:
+        """The finder this chunk uses ("auto" until its first detection pass has chosen)."""
+        return self.config.finder
+
+    def _choose(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
+        """`finder="auto"`'s first pass: the classroom finder's boxes; a class (`CLASS_SIZE` or more) keeps that
+        path, fewer hand the chunk to the landmarker's."""
+        boxes, scores = self._person_finder(self.config.resolved("classroom")).find(rgb)
+        if len(boxes) >= CLASS_SIZE:
+            self.class_chunk = True
+            self.config = self.config.resolved("classroom")
+            return self._find_classroom(rgb, (boxes, scores))
+        self.config = self.config.resolved("landmarker")
+        return self._detect(rgb)
+
+    def _person_finder(self, config: PeopleConfig):
         if self._finder is None:
             from poseact.people.finder import PersonFinder  # noqa: PLC0415
 
@@ -371,14 +429,34 @@ class PeoplePoser:
                 from poseact.people import finder_model  # noqa: PLC0415
 
                 self._finder_buffer = finder_model.resolve().path.read_bytes()
-            self._finder = PersonFinder(self._finder_buffer, self.config.min_head_px, self.config.min_person_score)
+            self._finder = PersonFinder(self._finder_buffer, config.min_head_px, config.min_person_score)
+        return self._finder
+
+    def _find_classroom(self, rgb: np.ndarray, finds: tuple[np.ndarray, np.ndarray] | None = None,
+                        ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
+        """Every person box of the classroom finder (`finds`, when it has just run), each posed by the landmark model
+        on its crop, but for the boxes of students already followed."""
         model, detector = self._models()
         height, width = rgb.shape[:2]
         scale = np.array([width, height], np.float64)
-        person_boxes, person_scores = self._finder.find(rgb)
+        person_boxes, person_scores = finds if finds is not None else self._person_finder(self.config).find(rgb)
         boxes, scores, bodies, poses, starts = [], [], [], [], []
-        for person_box, score in zip(person_boxes, person_scores):
+        held = self._held_boxes(person_boxes, person_scores, width, height)
+        for index, (person_box, score) in enumerate(zip(person_boxes, person_scores)):
+            if index in held:
+                # A student already followed, whose face is in this box's upper part: their follower carries them,
+                # so the box is not posed again (on a class of 40 that was most of a detection pass's cost). The
+                # box still restarts them should their follower lose them.
+                track = held[index]
+                self.boxes_held += 1
+                boxes.append(track.box)
+                bodies.append(track.body)
+                poses.append(track.points)
+                scores.append(float(score))
+                starts.append(rois_from_person_box(person_box)[0])
+                continue
             crop = crop_box(person_box, self.config.crop_margin, width, height)
+            self.boxes_posed += 1
             # Where the person shows their face, the pose detector's region first, as MediaPipe would start: started
             # from a region of our own, the real seated raise's wrist began at visibility 0.26 instead of 0.49 and
             # stayed under the rules' 0.5 while the hand was up (`poseact.pose.detector`). Only a face in this
@@ -406,6 +484,23 @@ class PeoplePoser:
             scores.append(float(score))
             starts.append(roi)
         return _merged(boxes, scores, bodies, poses, starts)
+
+    def _held_boxes(self, person_boxes: np.ndarray, person_scores: np.ndarray, width: int,
+                    height: int) -> dict[int, _Track]:
+        """Finder boxes (by index) that hold the face of a student whose follower has them now, one box per student
+        and one student per box, the highest-scoring boxes first."""
+        live = [t for t in self._tracks if t.points is not None and not t.follower.lost
+                and t.last_seen_ms >= self._last_posed_ms]
+        heads = {id(t): np.median(t.points[:11, :2], axis=0) * (width, height) for t in live}
+        held: dict[int, _Track] = {}
+        taken: set[int] = set()
+        for index in np.argsort(-np.asarray(person_scores), kind="stable"):
+            for track in live:
+                if id(track) not in taken and head_in_box(heads[id(track)][None], person_boxes[index]):
+                    held[int(index)] = track
+                    taken.add(id(track))
+                    break
+        return held
 
     def _tile_poses(self, rgb: np.ndarray, region: tuple[int, int, int, int], mp) -> list[np.ndarray]:
         """The poses the detection landmarker finds in one tile, frame-normalised.
@@ -442,7 +537,7 @@ class PeoplePoser:
         height, width = rgb.shape[:2]
         self._frame += 1
         detect = timestamp_ms >= self._next_detect_ms
-        if not detect and self._frame % c.pose_every:
+        if not detect and self._frame % self._pose_every():
             return None
         ts = max(int(round(timestamp_ms)), self._last_ms + 1)  # MediaPipe wants strictly increasing ms
         self._last_ms = ts
@@ -450,6 +545,7 @@ class PeoplePoser:
             start = time.perf_counter()
             self._refresh(self._detect(rgb), rgb, timestamp_ms)
             self.detection_seconds += time.perf_counter() - start
+            c = self.config  # finder="auto" has chosen its path on the first pass
             self._next_detect_ms = (np.floor(timestamp_ms / (1000 * c.detect_every_s)) + 1) * 1000 * c.detect_every_s
         start = time.perf_counter()
         seen = []
@@ -493,9 +589,13 @@ class PeoplePoser:
             track.points = points
             seen.append(Observation(track.ident, box, points))
         self.pose_seconds += time.perf_counter() - start
+        self._last_posed_ms = timestamp_ms
         self._prune(timestamp_ms, width, height)
         alive = {t.ident for t in self._tracks}
         return [o for o in seen if o.track in alive]
+
+    def _pose_every(self) -> int:
+        return pose_interval(len(self._tracks), self.fps, self.config.pose_every, self.config.poses_per_second)
 
     def _hidden_faces(self, track: _Track, rgb: np.ndarray) -> list[np.ndarray]:
         """Face boxes (pixels) of the other tracked people inside what the track's follower looks at.
@@ -590,6 +690,7 @@ def _as_array(landmarks) -> np.ndarray:
     return np.array([[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0] for p in landmarks], np.float32)
 
 
-__all__ = ["DETECTOR_HEAD_PX", "DETECTOR_INPUT_PX", "FOLLOWERS", "Observation", "PeopleConfig", "PeoplePoser",
-           "body_box", "crop_box", "detection_grids", "iou", "landmark_box", "match", "merge_detections", "on_arm",
-           "same_body", "similarity", "tiles", "too_small", "torso_box", "upside_down"]
+__all__ = ["CLASS_SIZE", "DETECTOR_HEAD_PX", "DETECTOR_INPUT_PX", "FINDER_DEFAULTS", "FINDERS", "FOLLOWERS",
+           "Observation", "PeopleConfig", "PeoplePoser", "body_box", "crop_box", "detection_grids", "iou",
+           "landmark_box", "match", "merge_detections", "on_arm", "pose_interval", "same_body", "similarity", "tiles",
+           "too_small", "torso_box", "upside_down"]
