@@ -107,14 +107,15 @@ def landmark_deviation(reference, other) -> float | None:
 
 
 def label_runs(inputs: str, model_dir: str, out: str, workers: int, chunk_seconds: float,
-               candidate: list[str]) -> dict[str, dict]:
-    """Label `inputs` with the `candidate` flags and with `--exact`; each run's summary and tables."""
+               candidate: list[str], exact: bool = True) -> dict[str, dict]:
+    """Label `inputs` with the `candidate` flags and (unless not `exact`) with `--exact`; each run's summary and
+    tables."""
     import shutil  # noqa: PLC0415
 
     from pipelines import label  # noqa: PLC0415
 
     runs = {}
-    for name, extra in (("default", candidate), ("exact", ["--exact"])):
+    for name, extra in (("default", candidate), ("exact", ["--exact"]))[:2 if exact else 1]:
         folder = os.path.join(out, name)
         shutil.rmtree(folder, ignore_errors=True)  # the run's tables gather every lecture in the folder
         summary = label.run(["--input", inputs, "--model", model_dir, "--output", folder, "--force",
@@ -122,8 +123,12 @@ def label_runs(inputs: str, model_dir: str, out: str, workers: int, chunk_second
                              *extra,
                              f"--direct_num_workers={workers}",
                              "--direct_running_mode=" + ("multi_processing" if workers > 1 else "in_memory")])
+        import glob  # noqa: PLC0415
+
+        lectures = [json.loads(open(path).read()) for path in
+                    sorted(glob.glob(os.path.join(folder, "lectures", "*", "summary.json")))]
         runs[name] = {"summary": summary, "segments": _rows(os.path.join(folder, "segments.parquet")),
-                      "tracks": _rows(os.path.join(folder, "tracks.parquet"))}
+                      "tracks": _rows(os.path.join(folder, "tracks.parquet")), "lectures": lectures}
     return runs
 
 
@@ -169,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="real clips to compare default and --exact on too (a glob; skipped when none match)")
     parser.add_argument("--work", default=os.path.join(os.path.expanduser("~"), ".cache", "poseact", "bench"),
                         help="folder for the generated lecture, model and outputs")
+    parser.add_argument("--no-exact", action="store_true",
+                        help="skip the --exact pipeline (a class of 40 takes it hours; the bare loops still run)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     import glob  # noqa: PLC0415
@@ -189,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     fast_model = str(pose_model.resolve(label._pose_model_spec(chosen)).path)
     a_fast, pose_fast = bare_loop(video, args.bare_seconds, fps, fast_model, fast_people)
     out = os.path.join(args.work, "out")
-    runs = label_runs(video, model_dir, os.path.join(out, "lecture"), args.workers, args.chunk_seconds, candidate)
+    runs = label_runs(video, model_dir, os.path.join(out, "lecture"), args.workers, args.chunk_seconds, candidate,
+                      exact=not args.no_exact)
     clips = sorted(c for c in glob.glob(args.clips, recursive=True) if c.lower().endswith(_VIDEO_SUFFIXES))
     clip_runs = None
     if clips:
@@ -198,20 +206,29 @@ def main(argv: list[str] | None = None) -> int:
         with open(listing, "w") as handle:
             handle.write("\n".join(os.path.abspath(c) for c in clips) + "\n")
         clip_runs = label_runs(listing, model_dir, os.path.join(out, "clips"), args.workers, args.chunk_seconds,
-                               candidate)
+                               candidate, exact=not args.no_exact)
     figures = {
         "video": video, "model": model_dir, "cpu_count": os.cpu_count(), "workers": args.workers,
         "candidate": args.candidate or "(the default options)",
         "bare_exact": _rounded(a_exact), "bare_default": _rounded(a_fast),
         "landmark_deviation_sw": _rounded(landmark_deviation(pose_exact, pose_fast)),
-        "default": runs["default"]["summary"]["run"], "exact": runs["exact"]["summary"]["run"],
-        "agreement": agreement_per_video(runs),
-        "clips_agreement": agreement_per_video(clip_runs) if clip_runs else None,
+        "default": runs["default"]["summary"]["run"],
+        "exact": runs["exact"]["summary"]["run"] if "exact" in runs else None,
+        "agreement": agreement_per_video(runs) if "exact" in runs else {},
+        "clips_agreement": agreement_per_video(clip_runs) if clip_runs and "exact" in clip_runs else None,
+        "people": _people_found(runs["default"]["lectures"]),
     }
     _print(figures, args)
     if args.json:
         storage.write_atomic(args.json, json.dumps(figures, indent=2, default=str).encode())
     return 0
+
+
+def _people_found(lectures: list[dict[str, Any]]) -> dict[str, Any]:
+    """Persons, people per frame and class chunks of each video labelled (its `lectures/*/summary.json`)."""
+    return {os.path.basename(str(video.get("video"))): {
+        k: video.get(k) for k in ("persons", "people_per_frame", "chunks", "class_chunks", "finder_boxes")}
+        for video in lectures}
 
 
 def _rounded(value: Any) -> Any:
@@ -231,8 +248,11 @@ def _print(figures: dict[str, Any], args: argparse.Namespace) -> None:
         print(f"bare loop {name}, first {bare['video_seconds']:.0f} s: {bare['realtime_factor']:.2f}x real time, "
               f"{bare['persons']} persons, ms per person-frame: {ms} ({bare['poses_held']} person-frames held still)")
     print(f"landmark deviation default vs exact: {figures['landmark_deviation_sw']} shoulder widths")
+    print(f"people found (default): {figures['people']}")
     for name in ("exact", "default"):
         run = figures[name]
+        if run is None:
+            continue
         share = ", ".join(f"{k} {100 * v:.0f}%" for k, v in run["stage_share"].items())
         print(f"pipeline {name}: {run['realtime_factor']:.2f}x real time end to end, "
               f"{run.get('steady_realtime_factor')}x steady; stages: {share}")

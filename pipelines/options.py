@@ -87,8 +87,9 @@ def label_parser() -> argparse.ArgumentParser:
                              "or tasks (a MediaPipe landmarker per person) (default: roi where the classroom finder "
                              "finds, tasks where the landmarker does; --exact: tasks)")
     parser.add_argument("--poses-per-second", type=float, default=None,
-                        help="pose at most about this many person-poses per video second: in a big class each "
-                             f"student is posed less often, the frames between interpolated (default: "
+                        help="in a class (where the classroom finder finds), pose at most about this many "
+                             "person-poses per video second: each student is posed less often, the frames between "
+                             f"interpolated (default: "
                              f"{POSES_PER_SECOND:g}; 0: no cap; --exact: no cap)")
     parser.add_argument("--hold-still", action="store_true",
                         help="reuse a person's last pose while their crop has not changed, and a detection tile's "

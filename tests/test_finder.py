@@ -139,9 +139,11 @@ def _auto_poser(finder_file, **config) -> PeoplePoser:
 def test_auto_takes_the_classroom_path_for_a_class_only(finder_file, per_row, chosen):
     # A made crowd of 10 (fewer than CLASS_SIZE boxes) keeps MediaPipe's landmarker and its followers; 16 are a class.
     scene = crowd.make_scene(crowd.SIZES["720p"], 3, per_row, (25, 60), seed=1, seconds=1.0)
-    with _auto_poser(finder_file) as poser:
+    with _auto_poser(finder_file, poses_per_second=30.0) as poser:
         assert poser.finder == "auto"
         found = poser.process(next(crowd.frames(scene)), 0.0)
+        # The cap on poses per second holds in a class only: a few people are posed on every frame.
+        assert (poser._pose_every() > 1) == (chosen == "classroom")
         assert poser.finder == chosen and poser.class_chunk == (chosen == "classroom")
         assert poser.config.follower == FINDER_DEFAULTS[chosen]["follower"]
         assert poser.config.min_head_px == FINDER_DEFAULTS[chosen]["min_head_px"]
