@@ -323,8 +323,7 @@ class FinishVideoFn(beam.DoFn):
         done = label_outputs.FinishedLecture(
             key=key, uri=video["uri"], info=info, segments=segs, tracks=tracks, people_per_frame=people,
             tracking={k: sum(c.get("tracking", {}).get(k, 0) for c in chunks)
-                      for k in ("duplicates_ended", "jumps_refused", "upside_down_refused", "poses_held",
-                                "tiles_searched", "tiles_reused")},
+                      for k in sorted({k for c in chunks for k in c.get("tracking", {})})},
             chunks=len(chunks), classes=self._classes, model_id=self._model_id, options=self._options,
             fingerprint=self._fingerprints.get(video["uri"], ""),
             pictures=label_outputs.make_pictures(video["uri"], info, chunks, mapping, tracks, segs, self._options))

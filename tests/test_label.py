@@ -83,6 +83,8 @@ def test_four_students_tracked_across_chunk_boundaries(labelled, inputs):
     summary = json.load(open(os.path.join(out, "lectures", key, "summary.json")))
     assert summary["persons"] == 4 and summary["chunks"] == 3
     assert summary["people_per_frame"]["mean"] >= 3.6
+    # Four students are no class (`--finder auto`): MediaPipe's landmarker found them in every chunk.
+    assert summary["class_chunks"] == 0 and summary["finder_boxes"] == {"posed": 0, "held": 0}
     assert sorted(summary["per_person"]) == ["0", "1", "2", "3"]
 
 

@@ -555,9 +555,11 @@ class PeoplePoser:
             points = track.follower.step(rgb, ts, track.crop, self._hidden_faces(track, rgb))
             self.poses_held += track.follower.held - held
             if points is None:
-                # Lost (a follower started from a classroom finder's box has already tried to restart there: the box is
-                # stale, the camera or the student moved): look again soon, the next detection pass restarts it.
-                if track.follower.lost:
+                # Lost: look again soon, the next detection pass restarts it. Not for a follower started from a
+                # classroom finder's box, which has already tried to restart there: in a class of 40 some student was
+                # lost nearly every frame, and early passes came every 0.5 s instead of every 2 s, doubling the cost; a
+                # classroom camera does not move, and the student's box comes back with the next regular pass.
+                if track.follower.lost and track.start is None:
                     self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 continue
             box = landmark_box(points, width, height)
@@ -581,7 +583,10 @@ class PeoplePoser:
                 # larger): not this person. Start its tracking afresh, look again soon, and never carry
                 # the id over to the other person.
                 track.follower.reset()
-                self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
+                if track.start is None:
+                    # A follower started from a finder's box restarts there itself on its next frame: an early pass
+                    # over the whole frame would find nothing new (on a class of 40 jumps made one every 0.5 s).
+                    self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 self.jumps_refused += 1
                 continue
             # The crop stays where the last detection put it (it moves only on detection passes): a crop that
