@@ -27,6 +27,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -203,7 +204,8 @@ def detection_grids(width: int, height: int, config: PeopleConfig) -> list[tuple
     if config.grid is not None:
         return [*grids, config.grid] if config.grid != (1, 1) else [(1, 1)]
     grow = 1.0 + 2.0 * config.tile_overlap  # an inner tile grows by the overlap on both sides
-    side = DETECTOR_INPUT_PX * config.min_head_px / DETECTOR_HEAD_PX / grow
+    min_head = config.min_head_px if config.min_head_px is not None else FINDER_DEFAULTS["landmarker"]["min_head_px"]
+    side = DETECTOR_INPUT_PX * min_head / DETECTOR_HEAD_PX / grow
     cols, rows = max(1, math.ceil(width / side)), max(1, math.ceil(height / side))
     levels = []
     while (cols, rows) != (1, 1):
@@ -213,6 +215,9 @@ def detection_grids(width: int, height: int, config: PeopleConfig) -> list[tuple
 
 
 FINDERS = ("auto", "classroom", "landmarker")
+# Two classroom finder boxes overlapping this much (IoU) are one student in one seat: neighbours' boxes in a tiered
+# room overlap, but by less than half (adjacent students share at most a shoulder's width of their boxes).
+SAME_SEAT = 0.5
 # `finder="auto"`: a chunk whose first detection pass finds at least this many person boxes is a class, and is found
 # and followed as one (`classroom`); fewer, and MediaPipe's landmarker finds and follows them (`landmarker`). A class is
 # 20-60 students, of whom the classroom finder boxed 0.84 on real classroom frames, so a class shows well over 12
@@ -271,6 +276,16 @@ def pose_interval(people: int, fps: float, pose_every: int = 1, poses_per_second
     return max(pose_every, math.ceil(people * fps / poses_per_second - 1e-9))
 
 
+class Found(NamedTuple):
+    """A person found on a detection pass."""
+
+    box: np.ndarray  # landmark box (pixels)
+    body: np.ndarray  # `body_box`
+    points: np.ndarray  # landmarks (33, 5), frame-normalised
+    start: Roi | None  # the classroom finder's region for them (restarts their follower)
+    finder_box: np.ndarray | None = None  # the classroom finder's box (pixels)
+
+
 @dataclasses.dataclass
 class _Track:
     ident: int
@@ -281,6 +296,7 @@ class _Track:
     last_seen_ms: float
     points: np.ndarray | None = None  # the last landmarks found (whole-frame normalised), for same_body
     start: Roi | None = None  # where the classroom finder's box says the person is (restarts a lost follower)
+    finder_box: np.ndarray | None = None  # the classroom finder's last box for them
     # Largest side (pixels) of the track's last boxes, for `too_small` over time.
     sizes: collections.deque = dataclasses.field(default_factory=lambda: collections.deque(maxlen=SIZE_FRAMES))
 
@@ -307,7 +323,8 @@ class PeoplePoser:
         self._landmark_model = None  # the `roi` followers' shared landmark model and detector, made on first use
         self._pose_detector = None
         self._tracks: list[_Track] = []
-        self._ended: dict[int, tuple[np.ndarray, float]] = {}  # id -> (last box, time it was last seen)
+        # id -> (last box, time it was last seen, last classroom finder box)
+        self._ended: dict[int, tuple[np.ndarray, float, np.ndarray | None]] = {}
         self._next_id = 0
         self._next_detect_ms = -np.inf
         self._last_ms = -1
@@ -378,7 +395,7 @@ class PeoplePoser:
         (left to right, then top to bottom)."""
         return [found[0] for found in self._detect(rgb)]
 
-    def _detect(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
+    def _detect(self, rgb: np.ndarray) -> list[Found]:
         """`detect`, with each person's `body_box`, landmarks and (classroom finder) start region beside their box."""
         if self.config.finder == "auto":
             return self._choose(rgb)
@@ -411,7 +428,7 @@ class PeoplePoser:
         """The finder this chunk uses ("auto" until its first detection pass has chosen)."""
         return self.config.finder
 
-    def _choose(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
+    def _choose(self, rgb: np.ndarray) -> list[Found]:
         """`finder="auto"`'s first pass: the classroom finder's boxes; a class (`CLASS_SIZE` or more) keeps that
         path, fewer hand the chunk to the landmarker's."""
         boxes, scores = self._person_finder(self.config.resolved("classroom")).find(rgb)
@@ -434,14 +451,14 @@ class PeoplePoser:
         return self._finder
 
     def _find_classroom(self, rgb: np.ndarray, finds: tuple[np.ndarray, np.ndarray] | None = None,
-                        ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
+                        ) -> list[Found]:
         """Every person box of the classroom finder (`finds`, when it has just run), each posed by the landmark model
         on its crop, but for the boxes of students already followed."""
         model, detector = self._models()
         height, width = rgb.shape[:2]
         scale = np.array([width, height], np.float64)
         person_boxes, person_scores = finds if finds is not None else self._person_finder(self.config).find(rgb)
-        boxes, scores, bodies, poses, starts = [], [], [], [], []
+        boxes, scores, bodies, poses, starts, finder_boxes = [], [], [], [], [], []
         held = self._held_boxes(person_boxes, person_scores, width, height)
         for index, (person_box, score) in enumerate(zip(person_boxes, person_scores)):
             if index in held:
@@ -455,6 +472,7 @@ class PeoplePoser:
                 poses.append(track.points)
                 scores.append(float(score))
                 starts.append(rois_from_person_box(person_box)[0])
+                finder_boxes.append(person_box)
                 continue
             crop = crop_box(person_box, self.config.crop_margin, width, height)
             self.boxes_posed += 1
@@ -484,7 +502,8 @@ class PeoplePoser:
             poses.append(points)
             scores.append(float(score))
             starts.append(roi)
-        return _merged(boxes, scores, bodies, poses, starts)
+            finder_boxes.append(person_box)
+        return _merged(boxes, scores, bodies, poses, starts, finder_boxes)
 
     def _held_boxes(self, person_boxes: np.ndarray, person_scores: np.ndarray, width: int,
                     height: int) -> dict[int, _Track]:
@@ -628,7 +647,7 @@ class PeoplePoser:
             hidden.append(face)
         return hidden
 
-    def _refresh(self, found: list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]], rgb: np.ndarray,
+    def _refresh(self, found: list[Found], rgb: np.ndarray,
                  now_ms: float) -> None:
         c = self.config
         height, width = rgb.shape[:2]
@@ -639,10 +658,10 @@ class PeoplePoser:
             track = self._tracks[t]
             track.box, track.body = found[b][:2]
             track.crop = crop_box(boxes[b], c.crop_margin, width, height)
-            track.start = found[b][3]
+            track.start, track.finder_box = found[b].start, found[b].finder_box
             if track.follower.lost:
-                track.follower.start(rgb, found[b][2], track.crop, found[b][3])
-        for b, (box, body, points, start) in enumerate(found):
+                track.follower.start(rgb, found[b].points, track.crop, found[b].start)
+        for b, (box, body, points, start, finder_box) in enumerate(found):
             if b in matched or len(self._tracks) >= c.max_people or too_small(box, c.min_head_px):
                 continue
             if any(same_person(box, t.box, c.match_similarity) or contained(box, t.body) > 0.6
@@ -651,15 +670,21 @@ class PeoplePoser:
             crop = crop_box(box, c.crop_margin, width, height)
             follower = self._follower()
             follower.start(rgb, points, crop, start)
-            self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms), box, body, crop, follower, now_ms,
-                                       start=start))
+            self._tracks.append(_Track(self._reuse_or_new_id(box, now_ms, finder_box), box, body, crop, follower,
+                                       now_ms, start=start, finder_box=finder_box))
 
-    def _reuse_or_new_id(self, box: np.ndarray, now_ms: float) -> int:
-        """The id of the recently ended track that overlapped this box most, else a new id."""
+    def _reuse_or_new_id(self, box: np.ndarray, now_ms: float, finder_box: np.ndarray | None = None) -> int:
+        """The id of the recently ended track that overlapped this box most, else a new id.
+
+        With the classroom finder, its boxes are compared too: a student's finder box stays where they sit, while
+        the landmark box of a pose started on a detection pass can differ from the one their follower last held
+        (on a class of 40, 0.13-0.16 alike for one student, who came back under a new id every pass)."""
         c = self.config
         best, best_iou = None, c.match_similarity
-        for ident, (old_box, seen_ms) in sorted(self._ended.items()):
+        for ident, (old_box, seen_ms, old_finder_box) in sorted(self._ended.items()):
             overlap = similarity(box, old_box)
+            if finder_box is not None and old_finder_box is not None and iou(finder_box, old_finder_box) >= SAME_SEAT:
+                overlap = max(overlap, iou(finder_box, old_finder_box))
             if now_ms - seen_ms <= 1000 * c.reuse_s and overlap >= best_iou:
                 best, best_iou = ident, overlap
         if best is not None:
@@ -682,16 +707,18 @@ class PeoplePoser:
             if lost or duplicate:
                 track.follower.close()
                 if lost:
-                    self._ended[track.ident] = (track.box, track.last_seen_ms)
+                    self._ended[track.ident] = (track.box, track.last_seen_ms, track.finder_box)
             else:
                 keep.append(track)
         self._tracks = keep
 
 
 def _merged(boxes: list[np.ndarray], scores: list[float], bodies: list[np.ndarray], poses: list[np.ndarray],
-            starts: list[Roi | None]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, Roi | None]]:
+            starts: list[Roi | None], finder_boxes: list[np.ndarray | None] | None = None) -> list[Found]:
     """One detection per person (`merge_detections`), in a fixed order: left to right, then top to bottom."""
-    kept = [(boxes[i], bodies[i], poses[i], starts[i]) for i in merge_detections(boxes, scores, bodies=bodies)]
+    finder_boxes = finder_boxes or [None] * len(boxes)
+    kept = [Found(boxes[i], bodies[i], poses[i], starts[i], finder_boxes[i])
+            for i in merge_detections(boxes, scores, bodies=bodies)]
     return sorted(kept, key=lambda bb: (round(float(bb[0][0])), round(float(bb[0][1]))))
 
 
