@@ -24,11 +24,13 @@ FINDER = "auto"
 # A class is 20-60 students. A tracked person costs a follower (the `roi` follower: a few KiB beside the chunk's one
 # landmark model; `tasks`: a MediaPipe landmarker, about 30 MB) and their landmarks (33 x 5 floats a frame).
 MAX_PEOPLE = 60
-# A person-pose costs about 15 ms with the lite model and 30 ms with the full one on one core here (docs/speed.md); a
-# class of 40 posed on every frame at 15 fps is 600 poses a second, 9-18 core-seconds per video second. POSES_PER_SECOND
-# caps the poses per video second: two cores hold 90 lite poses a second beside decoding and detection (1x real
-# time), so 40 students are each posed about twice a second and 6 or fewer on every frame.
-POSES_PER_SECOND = 90.0
+# In a class, a person-pose costs about 15 ms of the full landmark model on one core here, nearly all of it the model
+# itself (docs/speed.md); 40 students posed on every frame at 15 fps are 600 poses, 9 core-seconds, per video second.
+# Posed on every 8th frame, 75 poses a second, a class of 40 fits 2 cores in real time; and the demo lecture's
+# students, followed as a class is (`--finder classroom`), posed on every 8th frame still read hand_raise / reading /
+# writing 0.95 / 0.99 / 1.00 against its script (every frame: 1.00 / 1.00 / 1.00; every 10th: 0.90 / 0.98 / 0.97).
+# The lite model halves the cost but read those raises at 0.42 (every 7th frame).
+POSES_PER_SECOND = 75.0
 
 
 def add_common_flags(parser: argparse.ArgumentParser) -> None:

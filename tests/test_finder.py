@@ -115,8 +115,8 @@ def test_real_classroom_frames_boxes_on_most_students(person_finder):
 
 
 def test_pose_interval_caps_the_poses_per_second():
-    # 40 students at 15 fps under 90 poses a second: each posed on every 7th frame (about twice a second).
-    assert pose_interval(40, 15.0, 1, 90.0) == 7
+    # 40 students at 15 fps under 75 poses a second: each posed on every 8th frame (about twice a second).
+    assert pose_interval(40, 15.0, 1, 75.0) == 8
     assert pose_interval(6, 15.0, 1, 90.0) == 1  # a small group: every frame
     assert pose_interval(7, 15.0, 1, 90.0) == 2
     assert pose_interval(0, 15.0, 1, 90.0) == 1

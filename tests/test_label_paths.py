@@ -17,7 +17,7 @@ def test_exact_is_todays_path_and_the_default_is_the_fast_one():
     assert (exact.follower, exact.pose_every, exact.finder, exact.min_head_px) == ("tasks", 1, "landmarker", 24.0)
     assert exact.poses_per_second is None
     fast = _options().people
-    assert (fast.pose_every, fast.hold_still, fast.poses_per_second) == (label.FAST_POSE_EVERY, False, 90.0)
+    assert (fast.pose_every, fast.hold_still, fast.poses_per_second) == (label.FAST_POSE_EVERY, False, 75.0)
     # Each chunk chooses its finder (poseact.people.tracker.CLASS_SIZE), and with it the follower and head floor.
     assert (fast.finder, fast.max_people, fast.follower, fast.min_head_px) == ("auto", 60, None, None) == (
         label.FINDER, options.MAX_PEOPLE, None, None)

@@ -270,7 +270,7 @@ def head_in_box(points: np.ndarray, box: np.ndarray) -> bool:
 
 def pose_interval(people: int, fps: float, pose_every: int = 1, poses_per_second: float | None = None) -> int:
     """Pose every k-th frame: `pose_every`, or more seldom where `people` posed on every frame at `fps` would pass
-    `poses_per_second` (None: no cap). 40 people at 15 fps under 90 poses a second: every 7th frame."""
+    `poses_per_second` (None: no cap). 40 people at 15 fps under 75 poses a second: every 8th frame."""
     if poses_per_second is None:
         return pose_every
     return max(pose_every, math.ceil(people * fps / poses_per_second - 1e-9))
@@ -621,7 +621,7 @@ class PeoplePoser:
 
     def _pose_every(self) -> int:
         # On the classroom finder's path only: a few people are posed on every frame, where posing the demo lecture's
-        # four students on every 7th frame read their raises 0.81 against 0.98 (docs/speed.md).
+        # four students through MediaPipe's landmarkers on every 7th frame read their raises 0.81 against 0.98.
         cap = self.config.poses_per_second if self.config.finder == "classroom" else None
         return pose_interval(len(self._tracks), self.fps, self.config.pose_every, cap)
 
