@@ -69,6 +69,26 @@ def score_frame(heads: np.ndarray, labels: tuple[str, ...], persons: list[dict[s
     }
 
 
+def score_refusals(heads: np.ndarray, found: set[int], refusals: list[tuple[str, float, float]]) -> dict[str, dict]:
+    """What each phantom rule removed on one frame: per rule, the labelled heads its refused poses sat on that the
+    label path then missed (students it cost) or found anyway (a second view of a found student), and the places
+    (10 px cells) on no labelled head (phantoms). A head or place counts once per rule however often it was refused."""
+    from poseact.people.heads import grown as grow  # noqa: PLC0415
+
+    grown = grow(heads)
+    rules: dict[str, dict[str, set]] = {}
+    for rule, x, y in refusals:
+        row = rules.setdefault(rule, {"missed": set(), "found": set(), "no_head": set()})
+        inside = np.flatnonzero((grown[:, 0] <= x) & (x <= grown[:, 2]) & (grown[:, 1] <= y) & (y <= grown[:, 3]))
+        if not len(inside):
+            row["no_head"].add((round(x / 10), round(y / 10)))
+            continue
+        head = int(inside[np.argmin(np.hypot((heads[inside, 0] + heads[inside, 2]) / 2 - x,
+                                             (heads[inside, 1] + heads[inside, 3]) / 2 - y))])
+        row["found" if head in found else "missed"].add(head)
+    return {rule: {k: len(v) for k, v in row.items()} for rule, row in sorted(rules.items())}
+
+
 def totals(frames: list[dict[str, Any]]) -> dict[str, Any]:
     """The figures over all frames: recall by head width, precision, doubles, actions."""
     heads = [h for f in frames for h in f["heads"]]
@@ -101,7 +121,18 @@ def totals(frames: list[dict[str, Any]]) -> dict[str, Any]:
         "down_vs_up_right": round(sum(judged) / len(judged), 3) if judged else None, "down_vs_up_judged": len(judged),
         "reads_by_label": reads,
         "false_raises": sum(1 for h in heads if h["found"] and h["label"] != "up" and h["read"] == "hand_raise"),
+        "refused_by_rule": _summed(f.get("refused", {}) for f in frames),
     }
+
+
+def _summed(rows) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        for rule, counts in row.items():
+            for key, value in counts.items():
+                out.setdefault(rule, {}).setdefault(key, 0)
+                out[rule][key] += value
+    return dict(sorted(out.items()))
 
 
 def _bucket_order(name: str) -> float:
@@ -150,7 +181,8 @@ def label_frame(rgb: np.ndarray, seconds: float, label_options, buffer: bytes, w
         middle = np.flatnonzero(detected)[len(np.flatnonzero(detected)) // 2]
         persons.append({"track": int(track), "head": head_point(landmarks[middle], pose.width, pose.height).tolist(),
                         "action": action})
-    timing = {"wall_s": wall, "frames": len(pose.times_ms), **{f"{k}_s": v for k, v in pose.seconds.items()}}
+    timing = {"wall_s": wall, "frames": len(pose.times_ms), **{f"{k}_s": v for k, v in pose.seconds.items()},
+              "refusals": pose.refusals}
     return persons, timing
 
 
@@ -285,6 +317,7 @@ def main(argv: list[str]) -> int:
             rgb = cv2.cvtColor(cv2.imread(frame.path), cv2.COLOR_BGR2RGB)
             persons, timing = label_frame(rgb, args.seconds, label_options, buffer, work)
             row = score_frame(frame.boxes, frame.labels, persons)
+            row["refused"] = score_refusals(frame.boxes, {h for h, _ in row["pairs"]}, timing.pop("refusals"))
             row.update(key=frame.key, path=frame.path, timing=timing)
             if args.pan:
                 row["pan"] = pan_frame(rgb, frame.boxes, args.pan, label_options, buffer, work)

@@ -74,6 +74,8 @@ class ChunkPose:
         hand_motion: Local track id -> (F,) motion of the person's hands low in front since the previous
             sampled frame (`poseact.label.hand_motion.frame_motion`), NaN where not measured. Measured on every
             sampled frame, posed or not (with the person's last posed landmarks).
+        refusals: Poses the phantom rules refused: (rule, face x, face y in pixels), one per refusal
+            (`poseact.people.tracker.PeoplePoser.refusals`).
     """
 
     chunk: Chunk
@@ -85,6 +87,7 @@ class ChunkPose:
     people_per_frame: np.ndarray
     tracking: dict[str, int] = dataclasses.field(default_factory=dict)
     hand_motion: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)
+    refusals: list[tuple[str, float, float]] = dataclasses.field(default_factory=list)
 
 
 def pose_chunk(
@@ -133,6 +136,7 @@ def pose_chunk(
                     "poses_held": poser.poses_held, "tiles_searched": poser.tiles_searched,
                     "tiles_reused": poser.tiles_reused, "finder_boxes_posed": poser.boxes_posed,
                     "finder_boxes_held": poser.boxes_held, "class_chunks": int(poser.class_chunk)}
+        refusals = list(poser.refusals)
     count = len(times)
     posed = np.array([s is not None for s in seen], bool)
     tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -152,7 +156,7 @@ def pose_chunk(
         for index, value in motion.get(track, {}).items():
             hands[track][index] = value
     return ChunkPose(chunk, np.asarray(times, np.float64), dict(sorted(tracks.items())), info.width, info.height,
-                     seconds, np.asarray(people, np.int64), tracking, hands)
+                     seconds, np.asarray(people, np.int64), tracking, hands, refusals)
 
 
 def fill_skipped(posed: np.ndarray, landmarks: np.ndarray, detected: np.ndarray, boxes: np.ndarray) -> None:

@@ -343,6 +343,7 @@ class PeoplePoser:
         self.boxes_posed = 0  # classroom finder boxes posed on detection passes
         self.boxes_held = 0  # classroom finder boxes not posed: a student already followed is in them
         self.class_chunk = False  # finder="auto" chose the classroom finder's path
+        self.refusals: list[tuple[str, float, float]] = []  # (phantom rule, face x, y in pixels) per refused pose
 
     def __enter__(self) -> PeoplePoser:
         return self
@@ -416,6 +417,7 @@ class PeoplePoser:
                     continue
                 if upside_down(points, width, height):  # a pose on an object, turned over: no person
                     self.upside_down_refused += 1
+                    self._refused("upside_down", points, width, height)
                     continue
                 boxes.append(box)
                 poses.append(points)
@@ -493,6 +495,7 @@ class PeoplePoser:
             points[:, 2] /= width
             if upside_down(points, width, height):
                 self.upside_down_refused += 1
+                self._refused("upside_down", points, width, height)
                 continue
             box = landmark_box(points, width, height)
             if area(box) <= 0:
@@ -587,6 +590,7 @@ class PeoplePoser:
             if upside_down(points, width, height):
                 # Not seen: a follower that slid onto an object (a bottle, a palm) poses it upside down.
                 self.upside_down_refused += 1
+                self._refused("upside_down", points, width, height)
                 continue
             track.sizes.append(box_side(box))
             if side_too_small(float(np.median(track.sizes)), c.min_head_px):
@@ -595,6 +599,7 @@ class PeoplePoser:
                 # The median of the last second of boxes, not this frame's: a real far person's box dips
                 # below the limit in frames where few of their landmarks are visible (the real two-people
                 # clip's boy in the back).
+                self._refused("too_small", points, width, height)
                 continue
             if track.points is not None and not same_body(track.points, points, width, height, JUMP,
                                                           JUMP_FLOOR * max(width, height)):
@@ -607,6 +612,7 @@ class PeoplePoser:
                     # over the whole frame would find nothing new (on a class of 40 jumps made one every 0.5 s).
                     self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 self.jumps_refused += 1
+                self._refused("jump", points, width, height)
                 continue
             # The crop stays where the last detection put it (it moves only on detection passes): a crop that
             # followed the landmarks could drift onto a neighbour and carry this id over to them.
@@ -618,6 +624,11 @@ class PeoplePoser:
         self._prune(timestamp_ms, width, height)
         alive = {t.ident for t in self._tracks}
         return [o for o in seen if o.track in alive]
+
+    def _refused(self, rule: str, points: np.ndarray, width: int, height: int) -> None:
+        """Note a pose a phantom rule refused: the rule and where the pose's face was (pixels), to measure on labelled
+        frames whether the rules remove phantoms or students (`poseact bench people`)."""
+        self.refusals.append((rule, *(float(v) for v in np.median(points[:11, :2], axis=0) * (width, height))))
 
     def _pose_every(self) -> int:
         # On the classroom finder's path only: a few people are posed on every frame, where posing the demo lecture's
@@ -662,11 +673,21 @@ class PeoplePoser:
             if track.follower.lost:
                 track.follower.start(rgb, found[b].points, track.crop, found[b].start)
         for b, (box, body, points, start, finder_box) in enumerate(found):
-            if b in matched or len(self._tracks) >= c.max_people or too_small(box, c.min_head_px):
+            if b in matched or len(self._tracks) >= c.max_people:
                 continue
-            if any(same_person(box, t.box, c.match_similarity) or contained(box, t.body) > 0.6
-                   or (t.points is not None and on_arm(box, t.points, width, height)) for t in self._tracks):
-                continue  # a second view of someone already tracked (another tile, a part of them, their torso, an arm)
+            if too_small(box, c.min_head_px):
+                self._refused("too_small", points, width, height)
+                continue
+            # A second view of someone already tracked (another tile, a part of them, their torso, an arm).
+            if any(same_person(box, t.box, c.match_similarity) for t in self._tracks):
+                self._refused("same_person", points, width, height)
+                continue
+            if any(contained(box, t.body) > 0.6 for t in self._tracks):
+                self._refused("inside_body", points, width, height)
+                continue
+            if any(t.points is not None and on_arm(box, t.points, width, height) for t in self._tracks):
+                self._refused("on_arm", points, width, height)
+                continue
             crop = crop_box(box, c.crop_margin, width, height)
             follower = self._follower()
             follower.start(rgb, points, crop, start)
@@ -704,6 +725,8 @@ class PeoplePoser:
                      or contained(track.box, torso_box(k.points, width, height)) > 0.6)) for k in keep)
             if duplicate:
                 self.duplicates_ended += 1
+                if track.points is not None:
+                    self._refused("duplicate", track.points, width, height)
             if lost or duplicate:
                 track.follower.close()
                 if lost:
