@@ -174,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="real clips to compare default and --exact on too (a glob; skipped when none match)")
     parser.add_argument("--work", default=os.path.join(os.path.expanduser("~"), ".cache", "poseact", "bench"),
                         help="folder for the generated lecture, model and outputs")
+    parser.add_argument("--heads", default=None,
+                        help="labelled heads of --input ([x0, y0, x1, y1, label] in pixels, JSON; default: "
+                             "VIDEO.heads.json when there, as `poseact bench people --make-class` writes): the track "
+                             "ids each student carries over the default bare loop")
     parser.add_argument("--no-exact", action="store_true",
                         help="skip the --exact pipeline (a class of 40 takes it hours; the bare loops still run)")
     parser.add_argument("--json", help="also write the figures to this file")
@@ -217,11 +221,24 @@ def main(argv: list[str] | None = None) -> int:
         "agreement": agreement_per_video(runs) if "exact" in runs else {},
         "clips_agreement": agreement_per_video(clip_runs) if clip_runs and "exact" in clip_runs else None,
         "people": _people_found(runs["default"]["lectures"]),
+        "tracks_per_student": _tracks_per_student(args.heads or f"{video}.heads.json", pose_fast),
     }
     _print(figures, args)
     if args.json:
         storage.write_atomic(args.json, json.dumps(figures, indent=2, default=str).encode())
     return 0
+
+
+def _tracks_per_student(path: str, pose) -> dict[str, Any] | None:
+    """Track ids per labelled student over the default bare loop (`poseact bench people`'s count), when the heads of
+    the video are known."""
+    if not os.path.exists(path):
+        return None
+    from pipelines.bench_people import tracks_per_student  # noqa: PLC0415
+
+    heads = np.array([h[:4] for h in json.loads(storage.read_bytes(path))], np.float32).reshape(-1, 4)
+    return {"students": len(heads), "seconds": round(len(pose.times_ms) / _CARD_FPS, 1),
+            **tracks_per_student(heads, np.zeros(len(pose.times_ms), int), pose)}
 
 
 def _people_found(lectures: list[dict[str, Any]]) -> dict[str, Any]:
@@ -249,6 +266,8 @@ def _print(figures: dict[str, Any], args: argparse.Namespace) -> None:
               f"{bare['persons']} persons, ms per person-frame: {ms} ({bare['poses_held']} person-frames held still)")
     print(f"landmark deviation default vs exact: {figures['landmark_deviation_sw']} shoulder widths")
     print(f"people found (default): {figures['people']}")
+    if figures["tracks_per_student"]:
+        print(f"track ids per labelled student, default bare loop: {figures['tracks_per_student']}")
     for name in ("exact", "default"):
         run = figures[name]
         if run is None:

@@ -250,10 +250,25 @@ def write_class_video(boxes_dir: str, path: str, seconds: float, fps: float = 30
     rgbs = [cv2.cvtColor(cv2.imread(f.path), cv2.COLOR_BGR2RGB) for f in picked]
     scene = class_scene(*rgbs)
     write_video(path, (scene for _ in range(max(1, round(seconds * fps)))), fps)
-    height = rgbs[0].shape[0]
-    students = sum(int(np.sum((f.boxes[:, 1] >= 0.09 * height) & (f.boxes[:, 3] <= 0.49 * height))) for f in picked)
-    return {"video": path, "frames": [f.key for f in picked], "size": [scene.shape[1], scene.shape[0]],
-            "labelled_students": students, "seconds": seconds}
+    heads = class_heads(picked, rgbs[0].shape[0])
+    storage.write_atomic(path + HEADS_SUFFIX, json.dumps(heads).encode())
+    return {"video": path, "heads": path + HEADS_SUFFIX, "frames": [f.key for f in picked],
+            "size": [scene.shape[1], scene.shape[0]], "labelled_students": len(heads), "seconds": seconds}
+
+
+HEADS_SUFFIX = ".heads.json"  # beside a `--make-class` video: its labelled heads, [x0, y0, x1, y1, label] in pixels
+
+
+def class_heads(picked, height: int, rows: tuple[float, float] = (0.09, 0.49)) -> list[list]:
+    """The labelled heads of `class_scene`: those of each frame's band of rows, moved to where the band lands."""
+    top, bottom = int(round(rows[0] * height)), int(round(rows[1] * height))
+    heads = []
+    for index, frame in enumerate(picked):
+        shift = index * (bottom - top) - top
+        for box, label in zip(frame.boxes, frame.labels):
+            if box[1] >= rows[0] * height and box[3] <= rows[1] * height:
+                heads.append([float(box[0]), float(box[1] + shift), float(box[2]), float(box[3] + shift), label])
+    return heads
 
 
 def draw(rgb: np.ndarray, heads: np.ndarray, scored: dict[str, Any], persons: list[dict[str, Any]]) -> np.ndarray:

@@ -126,3 +126,22 @@ def test_tracks_per_student_counts_every_id_a_student_carried():
               9: (np.stack([_at(0, 0), _at(120, 30)]), np.array([False, True]), None)}
     result = bench_people.tracks_per_student(heads, lefts, _Pose(tracks))
     assert result == {"students_tracked": 2, "tracks": 3, "tracks_per_student": 1.5}
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_a_made_class_carries_its_labelled_heads(tmp_path):
+    from poseact.data.annotations import read_yolo
+
+    video = str(tmp_path / "class.mp4")
+    made = bench_people.write_class_video(str(CCTV), video, seconds=0.2)
+    heads = json.loads(Path(made["heads"]).read_text())
+    assert len(heads) == made["labelled_students"] == 41
+    # Each head lands on the same pixels in the made scene as in its real frame.
+    frames = read_yolo(str(CCTV))
+    first = cv2.imread(frames[0].path)
+    scene = cv2.VideoCapture(video).read()[1]
+    x0, y0, x1, y1, label = heads[0]
+    original = [b for b, lab in zip(frames[0].boxes, frames[0].labels) if lab == label and abs(b[0] - x0) < 1e-3][0]
+    crop = scene[int(y0):int(y1), int(x0):int(x1)].astype(float)
+    real = first[int(original[1]):int(original[3]), int(original[0]):int(original[2])].astype(float)
+    assert crop.shape == real.shape and np.abs(crop - real).mean() < 12  # the codec's loss only
