@@ -472,6 +472,19 @@ def _options(args: argparse.Namespace, card: dict[str, Any]) -> LabelOptions:
     )
 
 
+def local_workers(beam_args: list[str], uris: list[str], balance: int | None,
+                  cpus: int | None = None) -> tuple[list[str], int | None]:
+    """Beam's arguments with the worker processes this machine gets for `uris` (`runs.with_local_workers`), and the
+    chunk balancing: workers chosen here get balanced chunks, so that both cores finish together (a 61 s video on 2
+    cores: 2 chunks of 30.5 s, not 60 s and 1 s). Workers the user chose leave the chunks as --chunk-seconds cuts
+    them, the same labels whatever the number of workers, unless --balance-workers (`balance`) asks otherwise."""
+    cpus = cpus or os.cpu_count() or 1
+    chosen = runs.with_local_workers(beam_args, _local_seconds(uris, cpus), cpus)
+    if chosen != list(beam_args) and balance is None:
+        balance = runs.direct_workers(chosen)
+    return chosen, balance
+
+
 def _local_seconds(uris: list[str], cpus: int) -> float:
     """Seconds of video in the local files of `uris` (read from their headers), counted only as far as it takes to
     give every core a worker (`runs.SECONDS_PER_WORKER` each): a big archive is not probed at launch."""
@@ -515,10 +528,8 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
     beam_options = runs.pipeline_options(beam_args)
     dry_run = runs.is_dry_run(beam_options)
     if not dry_run:
-        beam_args = runs.with_local_workers(beam_args, _local_seconds(uris, os.cpu_count() or 1))
+        beam_args, args.balance_workers = local_workers(beam_args, uris, args.balance_workers)
         beam_options = runs.pipeline_options(beam_args)
-    if args.balance_workers is None and runs.is_local(beam_options):
-        args.balance_workers = runs.direct_workers(beam_args)
     options = _options(args, card)
     if options.people.finder in ("auto", "classroom") and not dry_run:
         options = _with_finder_model(options)

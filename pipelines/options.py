@@ -101,9 +101,9 @@ def label_parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunk-seconds", type=float, default=60.0, help="video seconds per parallel chunk")
     parser.add_argument("--balance-workers", type=int, default=None,
                         help="cut each video into a multiple of this many equal chunks, so that this many workers "
-                             "finish together (labels then depend on it, as on any chunking; default: the local "
-                             "DirectRunner's worker processes, which run on this machine by default one per 30 s of "
-                             "video up to one per core; 1 on other runners: chunks of --chunk-seconds)")
+                             "finish together (labels then depend on it, as on any chunking; default: the worker "
+                             "processes poseact starts here when no --direct_num_workers is given, one per 30 s of "
+                             "video up to one per core; else 1: chunks of --chunk-seconds)")
     parser.add_argument("--stride", type=float, default=None,
                         help="seconds between window starts (default: the model's; 1 for trained models, 0.5 for rules)")
     parser.add_argument("--min-detected", type=float, default=0.5, help="least fraction of a window's frames with the person")

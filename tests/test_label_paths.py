@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from pipelines import label, label_models, options
@@ -117,3 +118,20 @@ def test_local_jobs_get_a_worker_per_core_for_long_videos_only(monkeypatch):
     assert runs.direct_workers(["--direct_num_workers=3"]) == 3 and runs.direct_workers([]) == 1
     monkeypatch.setattr(runs.os, "cpu_count", lambda: 5)
     assert runs.direct_workers(["--direct_num_workers=0"]) == 5  # Beam's 0: every core
+
+
+def test_long_local_videos_get_a_worker_per_core_and_balanced_chunks(tmp_path):
+    from poseact.demo.media import write_video
+
+    video = str(tmp_path / "still.mp4")
+    write_video(video, (np.zeros((64, 64, 3), np.uint8) for _ in range(20)), 10.0)  # 2 s
+    seconds = label._local_seconds([video, str(tmp_path / "missing.mp4"), "gs://b/v.mp4"], 2)
+    assert seconds == pytest.approx(2.0, abs=0.2)  # the missing file and the remote one are not counted
+    # 2 s of video: one in-process worker, chunks as --chunk-seconds cuts them.
+    assert label.local_workers([], [video], None, cpus=2) == ([], None)
+    # 62 s: a worker per core, balanced; the user's own workers or balancing are kept.
+    long = [video] * 31
+    assert label.local_workers([], long, None, cpus=2) == (
+        ["--direct_num_workers=2", "--direct_running_mode=multi_processing"], 2)
+    assert label.local_workers([], long, 3, cpus=2)[1] == 3
+    assert label.local_workers(["--direct_num_workers=2"], long, None, cpus=2) == (["--direct_num_workers=2"], None)
