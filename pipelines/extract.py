@@ -63,7 +63,14 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         poseact.data.manifest.ManifestError: The input list is unusable (before any work starts).
         poseact.pose.pose_model.PoseModelError: No pose model could be obtained.
     """
-    args, beam_args = flags.parse(build_parser(), argv)
+    parser = build_parser()
+    args, beam_args = flags.parse(parser, argv)
+    if bool(args.boxes) == bool(args.input):
+        parser.error("give --input (clips) or --boxes (annotated frames), one of them")
+    if args.boxes:
+        from pipelines import boxes  # noqa: PLC0415
+
+        return boxes.run(args, beam_args)
     config = ExtractConfig(
         fps=args.fps or None,
         limits=VideoLimits(max_duration_s=args.max_duration, max_pixels=args.max_pixels),

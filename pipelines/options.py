@@ -33,9 +33,9 @@ MAX_PEOPLE = 60
 POSES_PER_SECOND = 75.0
 
 
-def add_common_flags(parser: argparse.ArgumentParser) -> None:
+def add_common_flags(parser: argparse.ArgumentParser, input_required: bool = True) -> None:
     """Flags every clip job has."""
-    parser.add_argument("--input", required=True, help="manifest (.csv/.jsonl) or folder of class folders")
+    parser.add_argument("--input", required=input_required, help="manifest (.csv/.jsonl) or folder of class folders")
     parser.add_argument("--output", required=True, help="output folder (local path, gs://, s3://, ...)")
     parser.add_argument("--fps", type=float, default=15.0, help="sample frames to this rate (0 keeps all)")
     parser.add_argument("--classes", default="", help="comma-separated allowed labels (default: all seen)")
@@ -50,7 +50,16 @@ def extract_parser() -> argparse.ArgumentParser:
     """Flags of `poseact extract` (everything else goes to Beam's PipelineOptions)."""
     parser = arguments.Parser(prog="poseact extract", description="Clips in, normalised landmark sequences out, as "
                               "TFRecord shards with a fixed schema (Beam).")
-    add_common_flags(parser)
+    add_common_flags(parser, input_required=False)
+    boxes = parser.add_argument_group("annotated boxes (instead of --input; docs/annotated-boxes.md)")
+    boxes.add_argument("--boxes", help="a YOLO folder, a Pascal VOC folder, or an AVA-style .csv beside its videos: each "
+                                       "box's person becomes a sequence labelled with the box's class")
+    boxes.add_argument("--box-part", choices=("body", "head"), default="body",
+                       help="what the boxes hold: a person (their head in its upper half) or a head")
+    boxes.add_argument("--box-format", choices=("auto", "yolo", "voc", "ava"), default="auto",
+                       help="the format of --boxes (default: recognised from what it holds)")
+    boxes.add_argument("--group-frames", type=int, default=10,
+                       help="frames of one recording whose numbers lie in one block of this many share a split")
     parser.add_argument("--pose-model", default="full", help="lite, full, heavy, a .task path or a URL")
     parser.add_argument("--num-poses", type=int, default=2, help="people detected per frame before choosing one")
     parser.add_argument("--max-duration", type=float, default=600.0, help="reject clips longer than this (s)")
