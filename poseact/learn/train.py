@@ -141,9 +141,11 @@ def _splits(clips: ClipSet) -> dict[str, ClipSet]:
     return {name: clips.subset(np.flatnonzero(clips.split == name)) for name in schema.SPLITS}
 
 
-def k_fold(clips: ClipSet, classes: list[str], hp: hparams.HParams, k: int) -> dict[str, Any]:
+def k_fold(clips: ClipSet, classes: list[str], hp: hparams.HParams, k: int, fps: float = 15.0) -> dict[str, Any]:
     """Grouped, stratified K-fold over all clips; inside each fold a grouped fifth of the training part
-    is held out for early stopping."""
+    is held out for early stopping. Each fold also gives its per-class F1, and with a `down` class the model's and the
+    rules' reading of "is the head down?" on its test rows (`evaluate.down_against_rest`)."""
+    rules_read = evaluate.rules_actions(clips.pose, clips.frame_mask, fps) if evaluate.DOWN in classes else None
     folds = []
     for index, (train_idx, test_idx) in enumerate(evaluate.grouped_stratified_folds(clips.label_id, clips.group, k, hp.seed)):
         part = clips.subset(train_idx)
@@ -151,12 +153,21 @@ def k_fold(clips: ClipSet, classes: list[str], hp: hparams.HParams, k: int) -> d
         fit_idx, val_idx = inner[0]
         model, history, _, schedule = fit(part.subset(fit_idx), part.subset(val_idx), len(classes), hp)
         test = clips.subset(test_idx)
-        result = evaluate.classification_metrics(test.label_id, predict(model, test), classes)
+        predicted = predict(model, test)
+        result = evaluate.classification_metrics(test.label_id, predicted, classes)
         epochs = len(history["loss"])
-        folds.append({"fold": index, "epochs": epochs, "steps": epochs * schedule.steps_per_epoch,
-                      **{m: result[m] for m in ("n", "accuracy", "macro_f1")}})
-    summary = {m: {"mean": round(float(np.mean([f[m] for f in folds])), 4),
-                   "std": round(float(np.std([f[m] for f in folds])), 4)} for m in ("accuracy", "macro_f1")}
+        fold = {"fold": index, "epochs": epochs, "steps": epochs * schedule.steps_per_epoch,
+                **{m: result[m] for m in ("n", "accuracy", "macro_f1")},
+                "f1": {name: row["f1"] for name, row in result["per_class"].items()}}
+        if rules_read is not None:
+            down = evaluate.down_against_rest(test.label_id, predicted, [rules_read[i] for i in test_idx], classes)
+            fold.update(down_model_right=down.get("model_right"), down_rules_right=down.get("rules_right"))
+        folds.append(fold)
+    metrics = ["accuracy", "macro_f1"] + (["down_model_right", "down_rules_right"] if rules_read is not None else [])
+    summary = {m: {"mean": round(float(np.mean([f[m] for f in folds if f.get(m) is not None])), 4),
+                   "std": round(float(np.std([f[m] for f in folds if f.get(m) is not None])), 4)} for m in metrics}
+    summary["f1"] = {name: {"mean": round(float(np.mean([f["f1"][name] for f in folds])), 4),
+                            "std": round(float(np.std([f["f1"][name] for f in folds])), 4)} for name in classes}
     return {"k": k, "folds": folds, **summary}
 
 
@@ -178,9 +189,15 @@ def run(data_dir: str, out_dir: str, hp: hparams.HParams, folds: int = 0) -> dic
         "history": history,
     }
     for name, part in parts.items():
-        metrics[name] = evaluate.classification_metrics(part.label_id, predict(model, part), classes)
+        predicted = predict(model, part)
+        metrics[name] = evaluate.classification_metrics(part.label_id, predicted, classes)
+        if evaluate.DOWN in classes and len(part):
+            # Beside the model, the rules' reading of the same rows (head-box sets: is the head down?).
+            rules_read = evaluate.rules_actions(part.pose, part.frame_mask, _fps(data_dir) or 15.0)
+            metrics[name]["down_against_rest"] = evaluate.down_against_rest(part.label_id, predicted, rules_read,
+                                                                            classes)
     if folds:
-        metrics["kfold"] = k_fold(clips, classes, hp, folds)
+        metrics["kfold"] = k_fold(clips, classes, hp, folds, _fps(data_dir) or 15.0)
     shown = "test" if len(parts["test"]) else "val"
     plots.plot_curves(history, os.path.join(out_dir, "curves.png"), f"{hp.model}: loss and accuracy")
     plots.plot_confusion(metrics[shown]["confusion_matrix"], classes, os.path.join(out_dir, "confusion.png"),
