@@ -83,3 +83,24 @@ def test_real_classroom_frames(tmp_path):
                            "--no-progress"])
     assert summary["frames"] == 2 and summary["rows_written"] + summary["dead_letters"] == summary["boxes_in"]
     assert summary["rows_written"] >= 0.5 * summary["boxes_in"]
+
+
+def test_ava_csv_instants_of_a_video(tmp_path):
+    # A made class of 6 filmed for 4 s; its heads boxed at 2 s (AVA-style, normalised; actions named by number).
+    scene = crowd.make_scene((854, 480), 2, (3, 3), (40.0, 52.0), seed=3, seconds=4.0)
+    crowd.write(scene, str(tmp_path / "lesson.mp4"))
+    (tmp_path / "classes.txt").write_text("listening\nwriting\n")
+    rows = [f"lesson,2.0,{x0 / 854:.4f},{y0 / 480:.4f},{x1 / 854:.4f},{y1 / 480:.4f},{1 + i % 2},{i}"
+            for i, (x0, y0, x1, y1) in enumerate(p.head_at(2.0) for p in scene.people)]
+    (tmp_path / "boxes.csv").write_text("\n".join(rows + ["lesson,2.0,0.9,0.9,0.95,0.95,1,99"]) + "\n")
+    out = tmp_path / "out"
+    summary = extract.run(["--boxes", str(tmp_path / "boxes.csv"), "--box-part", "head", "--output", str(out),
+                           "--no-progress"])
+    assert summary["box_format"] == "ava" and summary["boxes_in"] == 7 and summary["frames"] == 1
+    assert summary["rows_written"] >= 5 and summary["rows_written"] + summary["dead_letters"] == 7
+    from poseact.data.training_data import load_shards
+
+    clips, classes = load_shards(str(out))
+    assert classes == ["listening", "writing"]
+    # The window around the instant: max_frames frames at 15 fps (3.2 s), all of them in the video here.
+    assert (clips.frame_mask.sum(axis=1) >= 40).all()
