@@ -166,3 +166,17 @@ def test_followed_students_are_not_posed_again_on_the_next_pass(finder_file):
         assert poser.boxes_posed - posed <= posed - held  # only boxes nobody holds are posed again
         kept = {o.track for o in first} & {o.track for o in second}
         assert len(kept) >= 0.9 * len(first)
+
+
+def test_two_poses_on_one_head_are_one_student():
+    from poseact.people.tracker import same_face
+
+    def pose(face_x: float, shoulder_x: float) -> np.ndarray:
+        points = np.zeros((33, 5), np.float32)
+        points[:11, :2] = (face_x, 0.2)
+        points[11, :2], points[12, :2] = (shoulder_x + 0.05, 0.3), (shoulder_x - 0.05, 0.3)
+        return points
+
+    # One head, shoulders fitted on two different bodies: one student. A neighbour a shoulder width away: two.
+    assert same_face(pose(0.50, 0.50), pose(0.505, 0.58), 1000, 1000)
+    assert not same_face(pose(0.50, 0.50), pose(0.60, 0.60), 1000, 1000)
