@@ -180,3 +180,19 @@ def test_two_poses_on_one_head_are_one_student():
     # One head, shoulders fitted on two different bodies: one student. A neighbour a shoulder width away: two.
     assert same_face(pose(0.50, 0.50), pose(0.505, 0.58), 1000, 1000)
     assert not same_face(pose(0.50, 0.50), pose(0.60, 0.60), 1000, 1000)
+
+
+def test_auto_without_the_finder_model_keeps_the_landmarker(monkeypatch, caplog):
+    # Offline with no npm: a class cannot be seen, so everyone is found by MediaPipe's landmarker, with a warning.
+    from poseact.pose import pose_model
+
+    def unavailable(self, config):
+        raise finder_model.FinderModelError("no registry here")
+
+    monkeypatch.setattr(PeoplePoser, "_person_finder", unavailable)
+    scene = crowd.make_scene(crowd.SIZES["720p"], 2, (2, 2), (40, 60), seed=1, seconds=1.0)
+    buffer = pose_model.resolve("full").path.read_bytes()
+    with PeoplePoser(buffer, PeopleConfig(finder="auto"), 15.0) as poser:
+        found = poser.process(next(crowd.frames(scene)), 0.0)
+    assert poser.finder == "landmarker" and len(found) >= 3
+    assert "cannot be had" in caplog.text

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import logging
 import math
 from typing import NamedTuple
 
@@ -49,6 +50,7 @@ from poseact.people.boxes import (
     similarity,
     torso_box,
 )
+from poseact.people.finder_model import FinderModelError
 from poseact.people.followers import RoiFollower, TasksFollower, changed, thumbnail, to_frame
 from poseact.people.phantoms import (
     JUMP,
@@ -63,6 +65,7 @@ from poseact.pose.landmark_runner import Roi
 from poseact.pose.landmarks import NUM_LANDMARKS
 from poseact.pose.upright import upside_down
 
+_LOG = logging.getLogger(__name__)
 DETECTOR_INPUT_PX = 224  # MediaPipe's pose detector sees every image (tile) shrunk to 224 x 224
 # Head width in the detector's input above which it found people among others in classroom scenes
 # (tests/test_crowd.py: 25 px heads on 720p were found on tiles that made them 18 px, not on 12-15 px ones).
@@ -444,7 +447,13 @@ class PeoplePoser:
     def _choose(self, rgb: np.ndarray) -> list[Found]:
         """`finder="auto"`'s first pass: the classroom finder's boxes; a class (`CLASS_SIZE` or more) keeps that
         path, fewer hand the chunk to the landmarker's."""
-        boxes, scores = self._person_finder(self.config.resolved("classroom")).find(rgb)
+        try:
+            boxes, scores = self._person_finder(self.config.resolved("classroom")).find(rgb)
+        except FinderModelError as err:
+            # No classroom finder here (offline, no npm): MediaPipe's landmarker finds everyone, as before it.
+            _LOG.warning("the classroom finder's model cannot be had (%s): people are found by MediaPipe's "
+                         "landmarker, which misses most students of a class; `poseact model --finder` fetches it", err)
+            boxes, scores = np.zeros((0, 4)), np.zeros(0)
         if len(boxes) >= CLASS_SIZE:
             self.class_chunk = True
             self.config = self.config.resolved("classroom")
