@@ -218,14 +218,15 @@ def detection_grids(width: int, height: int, config: PeopleConfig) -> list[tuple
 
 
 FINDERS = ("auto", "classroom", "landmarker")
-# Two classroom finder boxes overlapping this much (IoU) are one student in one seat: neighbours' boxes in a tiered
-# room overlap, but by less than half (adjacent students share at most a shoulder's width of their boxes).
+# Two classroom finder boxes of different passes overlapping this much (IoU) are one student in one seat: within one
+# pass the finder keeps no two boxes overlapping more (its NMS, `poseact.people.finder.NMS_IOU`), so two students'
+# boxes never do.
 SAME_SEAT = 0.5
 # `finder="auto"`: a chunk whose first detection pass finds at least this many person boxes is a class, and is found
 # and followed as one (`classroom`); fewer, and MediaPipe's landmarker finds and follows them (`landmarker`). A class is
 # 20-60 students, of whom the classroom finder boxed 0.84 on real classroom frames, so a class shows well over 12
 # boxes; on the real clips of one or two people (and a boy far behind) it boxed 1-9 a frame, and on the demo lecture
-# (four students and a teacher's photos) 4-7. Those clips keep the path their rules were checked on.
+# (four students) 4-7. Those clips keep the path their rules were checked on.
 CLASS_SIZE = 12
 # What each finder's path uses where the config leaves it open (None): the follower and the least head width.
 # The classroom finder's tiles are sized for 20 px heads: the dev frames' smallest heads are 21 px, and 20 px heads
