@@ -196,3 +196,18 @@ def test_auto_without_the_finder_model_keeps_the_landmarker(monkeypatch, caplog)
         found = poser.process(next(crowd.frames(scene)), 0.0)
     assert poser.finder == "landmarker" and len(found) >= 3
     assert "cannot be had" in caplog.text
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_a_camera_that_moved_is_told_from_students_who_move():
+    from poseact.people.tracker import camera_shift, camera_view
+
+    rgb = cv2.cvtColor(cv2.imread(read_yolo(CCTV)[0].path), cv2.COLOR_BGR2RGB)
+    view = camera_view(rgb)
+    # Noise and a student who moves: no shift of the picture.
+    noisy = np.clip(rgb.astype(int) + np.random.default_rng(0).integers(-6, 7, rgb.shape), 0, 255).astype(np.uint8)
+    noisy[300:380, 500:560] = noisy[290:370, 505:565]
+    assert camera_shift(view, noisy) < 3
+    # The camera panned 24 px: the whole picture shifted.
+    panned = np.ascontiguousarray(np.roll(rgb, 24, axis=1))
+    assert 16 < camera_shift(view, panned) < 32

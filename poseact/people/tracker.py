@@ -283,6 +283,32 @@ def same_face(a: np.ndarray, b: np.ndarray, width: int, height: int, share: floa
     return bool(np.linalg.norm(faces[0] - faces[1]) < share * shoulders)
 
 
+VIEW_PX = 128  # `camera_view`'s width: fine enough for shifts of a few pixels, cheap enough to take every frame
+
+
+def camera_view(rgb: np.ndarray) -> np.ndarray:
+    """The frame, grey, `VIEW_PX` wide (float32), for `camera_shift`."""
+    import cv2  # noqa: PLC0415
+
+    height, width = rgb.shape[:2]
+    size = (VIEW_PX, max(8, round(VIEW_PX * height / width)))
+    return cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def camera_shift(view: np.ndarray, rgb: np.ndarray) -> float:
+    """How far (pixels of `rgb`) the picture as a whole moved since `view` (`camera_view` of an earlier frame).
+
+    Phase correlation (OpenCV's `phaseCorrelate`) finds the one shift of the whole picture: students moving in their
+    seats change a few places and leave it near zero; a camera that pans or shakes moves everything."""
+    import cv2  # noqa: PLC0415
+
+    now = camera_view(rgb)
+    if now.shape != view.shape:
+        return float("inf")
+    (dx, dy), _ = cv2.phaseCorrelate(view, now)
+    return float(np.hypot(dx, dy)) * rgb.shape[1] / VIEW_PX
+
+
 def pose_interval(people: int, fps: float, pose_every: int = 1, poses_per_second: float | None = None) -> int:
     """Pose every k-th frame: `pose_every`, or more seldom where `people` posed on every frame at `fps` would pass
     `poses_per_second` (None: no cap). 40 people at 15 fps under 75 poses a second: every 8th frame."""
@@ -359,6 +385,8 @@ class PeoplePoser:
         self.boxes_held = 0  # classroom finder boxes not posed: a student already followed is in them
         self.class_chunk = False  # finder="auto" chose the classroom finder's path
         self.refusals: list[tuple[str, float, float]] = []  # (phantom rule, face x, y in pixels) per refused pose
+        self._pass_view: np.ndarray | None = None  # the frame at the last detection pass, small (`camera_view`)
+        self._moved: tuple[np.ndarray, bool] | None = None  # (frame, whether the camera moved) for this frame
 
     def __enter__(self) -> PeoplePoser:
         return self
@@ -588,6 +616,7 @@ class PeoplePoser:
         if detect:
             start = time.perf_counter()
             self._refresh(self._detect(rgb), rgb, timestamp_ms)
+            self._pass_view = camera_view(rgb)
             self.detection_seconds += time.perf_counter() - start
             c = self.config  # finder="auto" has chosen its path on the first pass
             self._next_detect_ms = (np.floor(timestamp_ms / (1000 * c.detect_every_s)) + 1) * 1000 * c.detect_every_s
@@ -598,11 +627,11 @@ class PeoplePoser:
             points = track.follower.step(rgb, ts, track.crop, self._hidden_faces(track, rgb))
             self.poses_held += track.follower.held - held
             if points is None:
-                # Lost: look again soon, the next detection pass restarts it. Not for a follower started from a
-                # classroom finder's box, which has already tried to restart there: in a class of 40 some student was
-                # lost nearly every frame, and early passes came every 0.5 s instead of every 2 s, doubling the cost; a
-                # classroom camera does not move, and the student's box comes back with the next regular pass.
-                if track.follower.lost and track.start is None:
+                # Lost: look again soon, the next detection pass restarts it. A follower started from a classroom
+                # finder's box has already tried to restart there, so for it only when the camera moved since the
+                # last pass (its box is stale: a hand-held clip). In a class of 40 on a still camera some student was
+                # lost nearly every frame, and early passes came every 0.5 s instead of every 2 s, doubling the cost.
+                if track.follower.lost and (track.start is None or self._camera_moved(rgb)):
                     self._next_detect_ms = min(self._next_detect_ms, timestamp_ms + 1000 * c.redetect_s)
                 continue
             box = landmark_box(points, width, height)
@@ -645,6 +674,14 @@ class PeoplePoser:
         self._prune(timestamp_ms, width, height)
         alive = {t.ident for t in self._tracks}
         return [o for o in seen if o.track in alive]
+
+    def _camera_moved(self, rgb: np.ndarray) -> bool:
+        """Whether the picture as a whole has shifted since the last detection pass by more than half the smallest
+        head (`camera_shift`), so that the finder's boxes of that pass are stale. Measured once a frame."""
+        if self._moved is None or self._moved[0] is not rgb:
+            shift = camera_shift(self._pass_view, rgb) if self._pass_view is not None else 0.0
+            self._moved = (rgb, shift > 0.5 * (self.config.min_head_px or 20.0))
+        return self._moved[1]
 
     def _refused(self, rule: str, points: np.ndarray, width: int, height: int) -> None:
         """Note a pose a phantom rule refused: the rule and where the pose's face was (pixels), to measure on labelled
@@ -773,6 +810,6 @@ def _as_array(landmarks) -> np.ndarray:
 
 
 __all__ = ["CLASS_SIZE", "DETECTOR_HEAD_PX", "DETECTOR_INPUT_PX", "FINDER_DEFAULTS", "FINDERS", "FOLLOWERS",
-           "Observation", "PeopleConfig", "PeoplePoser", "body_box", "crop_box", "detection_grids", "iou",
-           "landmark_box", "match", "merge_detections", "on_arm", "pose_interval", "same_body", "same_face",
-           "similarity", "tiles", "too_small", "torso_box", "upside_down"]
+           "Observation", "PeopleConfig", "PeoplePoser", "body_box", "camera_shift", "camera_view", "crop_box",
+           "detection_grids", "iou", "landmark_box", "match", "merge_detections", "on_arm", "pose_interval",
+           "same_body", "same_face", "similarity", "tiles", "too_small", "torso_box", "upside_down"]
