@@ -31,7 +31,15 @@ from poseact.common import redact, storage
 from poseact.common.errors import ClipError
 from poseact.data import schema
 from poseact.data.annotations import BadRow, BoxedImage, read_boxes, recording_group
-from poseact.data.box_extraction import BoxConfig, box_rows, box_uri, instant_index, pose_people, still_frames
+from poseact.data.box_extraction import (
+    BoxConfig,
+    BoxOutcome,
+    box_rows,
+    box_uri,
+    instant_index,
+    pose_people,
+    still_frames,
+)
 from poseact.data.manifest import ClipSpec
 from poseact.data.normalize import NORMALIZATION_VERSION
 from poseact.data.splits import SPLITS, assign_splits
@@ -97,7 +105,6 @@ class BoxFramesFn(beam.DoFn):
         started = time.time()
         group = recording_group(image, self._block)
         split = self._splits[group]
-        counts = collections.Counter()
         try:
             times, tracks = pose_people(self._frames(image), self._buffer, self._people, self._config.fps,
                                         self._finder)
@@ -106,26 +113,19 @@ class BoxFramesFn(beam.DoFn):
             outcomes = box_rows(image, split, group, self._label_ids, times, tracks, instant_index(times, image),
                                 self._config)
         except ClipError as err:
-            for index, label in enumerate(image.labels):
-                counts["dead"] += 1
-                yield beam.pvalue.TaggedOutput("errors", dead_letter(image, index, label, err.stage, err.reason,
-                                                                     tuple(map(float, image.boxes[index]))))
-            outcomes = []
+            # The frame itself failed: every box of it is a dead letter with that reason.
+            outcomes = [BoxOutcome(index, label, tuple(float(v) for v in image.boxes[index]), stage=err.stage,
+                                   reason=err.reason) for index, label in enumerate(image.labels)]
         for outcome in outcomes:
             if outcome.row is None:
-                counts["dead"] += 1
                 self._dead.inc()
                 yield beam.pvalue.TaggedOutput("errors", dead_letter(image, outcome.index, outcome.label,
                                                                      outcome.stage, outcome.reason, outcome.box))
                 continue
-            counts["written"] += 1
             self._written.inc()
             yield (split, outcome.row[schema.CLIP_ID], schema.encode([outcome.row], self._schema)[0])
         rows = [{"label": o.label, "split": split, "written": o.row is not None, "stage": o.stage,
                  "reason": o.reason} for o in outcomes]
-        if not outcomes:
-            rows = [{"label": label, "split": split, "written": False, "stage": "read", "reason": "frame unreadable"}
-                    for label in image.labels]
         progress.mark_done(self._progress_dir, f"{image.key}", {"start": started, "end": time.time(), "frames": 1})
         yield beam.pvalue.TaggedOutput("stats", {"frame": image.key, "group": group, "split": split, "boxes": rows})
 

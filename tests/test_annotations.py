@@ -144,3 +144,18 @@ def test_formats_are_recognised(tmp_path):
     assert detect_format(tmp_path / "yolo") == "yolo" and detect_format(tmp_path / "x.csv") == "ava"
     with pytest.raises(AnnotationError, match="--box-format"):
         detect_format(tmp_path / "nothing")
+
+
+def test_an_unreadable_image_makes_each_of_its_boxes_a_bad_row(tmp_path):
+    (tmp_path / "classes.txt").write_text("up\n")
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "broken.jpg").write_bytes(b"not a jpeg")
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "broken.txt").write_text("0 0.5 0.5 0.1 0.2\n\n0 0.2 0.5 0.1 0.2\n")
+    _image(tmp_path / "images" / "fine.png")
+    bad: list = []
+    frames = read_yolo(tmp_path, bad)
+    assert [f.key for f in frames] == ["fine"]
+    assert [(b.line, "not readable" in b.reason) for b in bad] == [(1, True), (3, True)]
+    with pytest.raises(AnnotationError, match="not a readable image"):
+        read_yolo(tmp_path)

@@ -188,7 +188,17 @@ def read_yolo(root: str | Path, bad: list[BadRow] | None = None) -> list[BoxedIm
             continue
         seen.add(key)
         label_path = image.parent.parent / "labels" / (image.stem + ".txt")
-        width, height = _image_size(image)
+        try:
+            width, height = _image_size(image)
+        except AnnotationError as err:
+            if bad is None:
+                raise
+            # Each of its boxes is an input that cannot be read: one dead letter per label line.
+            lines = label_path.read_text().splitlines() if label_path.exists() else []
+            for number, line in enumerate(lines, 1):
+                if line.strip():
+                    _bad(bad, label_path, number, f"its image is not readable: {err}")
+            continue
         boxes, labels = (read_label_file(label_path, names, width, height, bad) if label_path.exists()
                          else (np.zeros((0, 4), np.float32), ()))
         out.append(BoxedImage(str(image), key, width, height, boxes, labels, recording=recording_of(key)))
@@ -224,7 +234,14 @@ def read_voc(root: str | Path, bad: list[BadRow] | None = None) -> list[BoxedIma
         if key in seen:
             continue
         seen.add(key)
-        width, height = _image_size(image)
+        try:
+            width, height = _image_size(image)
+        except AnnotationError as err:
+            if bad is None:
+                raise
+            for number, _ in enumerate(tree.iter("object"), 1):  # each of its boxes: an input not read
+                _bad(bad, path, number, f"object {number}: its image is not readable: {err}")
+            continue
         boxes, labels = [], []
         for number, obj in enumerate(tree.iter("object"), 1):
             name, box = (obj.findtext("name") or "").strip(), obj.find("bndbox")
@@ -290,7 +307,14 @@ def read_ava(csv_path: str | Path, bad: list[BadRow] | None = None) -> list[Boxe
             instants.setdefault((video_id, time_s), []).append(([x0, y0, x1, y1], action))
     out = []
     for (video_id, time_s), rows in sorted(instants.items()):
-        width, height = _video_size(videos[video_id])
+        try:
+            width, height = _video_size(videos[video_id])
+        except AnnotationError as err:
+            if bad is None:
+                raise
+            for _ in rows:  # each of its boxes: an input not read
+                _bad(bad, csv_path, 0, f"{video_id} at {time_s:g} s: {err}")
+            continue
         boxes = np.asarray([b for b, _ in rows], np.float32) * np.array([width, height, width, height], np.float32)
         out.append(BoxedImage(str(videos[video_id]), f"{video_id}@{time_s:g}", width, height, boxes,
                               tuple(a for _, a in rows), time_s=time_s, recording=video_id))
