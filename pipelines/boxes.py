@@ -19,6 +19,7 @@ import argparse
 import collections
 import dataclasses
 import json
+import logging
 import tempfile
 import time
 from typing import Any
@@ -47,6 +48,7 @@ from poseact.people.tracker import PeopleConfig
 from poseact.pose import pose_model
 from poseact.pose.video import VideoLimits, iter_frames, probe
 
+_LOG = logging.getLogger(__name__)
 # Frames of one recording whose numbers lie within one block of this many are one split group. Exports number
 # frames in the order they were taken, and frames a second or two apart are near copies (classroom_cctv: 60 frames
 # numbered 3-135 of one room); blocks of 10 numbers keep neighbours together and leave whole blocks to each split.
@@ -195,9 +197,16 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict[str, Any]:
     if people.finder in ("auto", "classroom"):
         from poseact.people import finder_model  # noqa: PLC0415
 
-        finder_model.resolve()  # once, here, before any worker starts
+        try:
+            finder_model.resolve()  # once, here, before any worker starts
+        except finder_model.FinderModelError as err:
+            # As `poseact label` does: without the classroom finder, MediaPipe's landmarker finds the students.
+            _LOG.warning("the classroom finder's model cannot be had (%s): students are found by MediaPipe's "
+                         "landmarker, which misses most of a class; `poseact model --finder` fetches it", err)
+            people = dataclasses.replace(people, finder="landmarker").resolved("landmarker")
     output = args.output
     static = {"input": redact.redact_text(args.boxes), "box_format": box_format, "box_part": args.box_part,
+              "finder": people.finder,
               "classes": classes, "fps": fps, "still_frames": config.still_frames, "schema_hash": schema.schema_hash(),
               "max_frames": schema.max_frames(), "normalization_version": NORMALIZATION_VERSION,
               "group_rule": f"frames of one recording in blocks of {args.group_frames} consecutive numbers; a video's "

@@ -103,3 +103,21 @@ def test_ava_csv_instants_of_a_video(tmp_path):
     assert classes == ["listening", "writing"]
     # The window around the instant: max_frames frames at 15 fps (3.2 s), all of them in the video here.
     assert (clips.frame_mask.sum(axis=1) >= 40).all()
+
+
+def test_without_the_finder_model_the_landmarker_finds_the_students(tmp_path, monkeypatch):
+    # Offline with no npm, as `poseact label` does: MediaPipe's landmarker path, with a warning, and the job runs.
+    from poseact.people import finder_model
+
+    def unavailable(*args, **kwargs):
+        raise finder_model.FinderModelError("no registry here")
+
+    monkeypatch.setattr(finder_model, "resolve", unavailable)
+    _yolo_set(tmp_path / "set")
+    for number in ("2", "25"):
+        (tmp_path / "set" / "images" / f"{number}.png").unlink()
+        (tmp_path / "set" / "labels" / f"{number}.txt").unlink()
+    summary = extract.run(["--boxes", str(tmp_path / "set"), "--box-part", "head", "--output", str(tmp_path / "out"),
+                           "--no-progress"])
+    assert summary["finder"] == "landmarker" and summary["boxes_in"] == 10
+    assert summary["rows_written"] >= 6 and summary["rows_written"] + summary["dead_letters"] == 10
