@@ -19,7 +19,6 @@ import argparse
 import collections
 import dataclasses
 import json
-import logging
 import tempfile
 import time
 from typing import Any
@@ -44,11 +43,10 @@ from poseact.data.box_extraction import (
 from poseact.data.manifest import ClipSpec
 from poseact.data.normalize import NORMALIZATION_VERSION
 from poseact.data.splits import SPLITS, assign_splits
-from poseact.people.tracker import PeopleConfig
+from poseact.people.tracker import PeopleConfig, finder_at_hand, finder_buffer
 from poseact.pose import pose_model
 from poseact.pose.video import VideoLimits, iter_frames, probe
 
-_LOG = logging.getLogger(__name__)
 # Frames of one recording whose numbers lie within one block of this many are one split group. Exports number
 # frames in the order they were taken, and frames a second or two apart are near copies (classroom_cctv: 60 frames
 # numbered 3-135 of one room); blocks of 10 numbers keep neighbours together and leave whole blocks to each split.
@@ -80,11 +78,7 @@ class BoxFramesFn(beam.DoFn):
         path = pose_model.resolve_for_worker(self._model_path, self._model_spec, self._model_sha256)
         with open(path, "rb") as handle:
             self._buffer = handle.read()
-        self._finder = None
-        if self._people.finder in ("auto", "classroom"):
-            from poseact.people import finder_model  # noqa: PLC0415
-
-            self._finder = finder_model.resolve().path.read_bytes()
+        self._finder = finder_buffer(self._people)
         self._schema = schema.load_schema()
 
     def _frames(self, image: BoxedImage):
@@ -194,16 +188,8 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict[str, Any]:
     config = BoxConfig(part=args.box_part, fps=fps, max_frames=schema.max_frames())
     model = pose_model.resolve(args.pose_model)
     options = runs.pipeline_options(beam_args)
-    if people.finder in ("auto", "classroom"):
-        from poseact.people import finder_model  # noqa: PLC0415
-
-        try:
-            finder_model.resolve()  # once, here, before any worker starts
-        except finder_model.FinderModelError as err:
-            # As `poseact label` does: without the classroom finder, MediaPipe's landmarker finds the students.
-            _LOG.warning("the classroom finder's model cannot be had (%s): students are found by MediaPipe's "
-                         "landmarker, which misses most of a class; `poseact model --finder` fetches it", err)
-            people = dataclasses.replace(people, finder="landmarker").resolved("landmarker")
+    # Once, here, before any worker starts (without it, as `poseact label`: MediaPipe's landmarker, a warning).
+    people = finder_at_hand(people)
     output = args.output
     static = {"input": redact.redact_text(args.boxes), "box_format": box_format, "box_part": args.box_part,
               "finder": people.finder,

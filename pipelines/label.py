@@ -59,7 +59,7 @@ from poseact.common import storage
 from poseact.common.errors import ClipError
 from poseact.data.manifest import read_uris
 from poseact.label import lecture, rules, segments, snapshots
-from poseact.people.tracker import PeopleConfig
+from poseact.people.tracker import PeopleConfig, finder_at_hand, finder_buffer
 from poseact.pose import pose_model
 from poseact.pose.video import VideoInfo, VideoLimits, plan_chunks, probe
 
@@ -206,11 +206,8 @@ class ChunkPoseFn(beam.DoFn):
         path = pose_model.resolve_for_worker(self._model_path, self._model_spec, self._model_sha256)
         with open(path, "rb") as handle:
             self._buffer = handle.read()
-        self._finder_buffer = None  # the classroom finder's model, read once per worker (not once per chunk)
-        if self._options.people.finder in ("auto", "classroom"):
-            from poseact.people import finder_model  # noqa: PLC0415
-
-            self._finder_buffer = finder_model.resolve().path.read_bytes()
+        # The classroom finder's model, read once per worker (not once per chunk).
+        self._finder_buffer = finder_buffer(self._options.people)
         self._videos = _LocalVideos()
 
     def teardown(self) -> None:
@@ -501,23 +498,6 @@ def _local_seconds(uris: list[str], cpus: int) -> float:
     return total
 
 
-def _with_finder_model(options: LabelOptions) -> LabelOptions:
-    """Fetch and convert the classroom finder's model here, once, before any worker starts. Asked for by name
-    (`--finder classroom`), a finder that cannot be had is one clear error; by default (`auto`) the videos are found by
-    MediaPipe's landmarker instead, with a warning (the labels then miss most of a real class)."""
-    from poseact.people import finder_model  # noqa: PLC0415
-
-    try:
-        finder_model.resolve()
-    except finder_model.FinderModelError as err:
-        if options.people.finder == "classroom":
-            raise
-        _LOG.warning("the classroom finder's model cannot be had (%s): people are found by MediaPipe's landmarker, "
-                     "which misses most students of a real class; `poseact model --finder` fetches it", err)
-        return dataclasses.replace(options, people=_people(dataclasses.replace(options.people, finder="landmarker")))
-    return options
-
-
 def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str]) -> dict[str, Any]:
     """Label `uris` (skipping finished ones unless --force) and rewrite the run-level tables."""
     card = label_models.read_card(args.model)
@@ -531,8 +511,9 @@ def label_batch(args: argparse.Namespace, beam_args: list[str], uris: list[str])
         beam_args, args.balance_workers = local_workers(beam_args, uris, args.balance_workers)
         beam_options = runs.pipeline_options(beam_args)
     options = _options(args, card)
-    if options.people.finder in ("auto", "classroom") and not dry_run:
-        options = _with_finder_model(options)
+    if not dry_run:
+        # Fetched once here, before any worker starts: one clear error for --finder classroom, a warning under auto.
+        options = dataclasses.replace(options, people=finder_at_hand(options.people))
     # A dry run only builds the job: nothing is read from or written to the output folder, nor are the
     # videos' sizes asked for (the fingerprints, which then hold no size, go unused).
     fingerprints = {u: fingerprint(u, model_id, pose.sha256, options, stat=not dry_run) for u in uris}

@@ -272,6 +272,47 @@ def head_in_box(points: np.ndarray, box: np.ndarray) -> bool:
     return bool(box[0] <= x <= box[2] and box[1] <= y <= box[1] + HEAD_IN_BOX * (box[3] - box[1]))
 
 
+def uses_finder(config: PeopleConfig) -> bool:
+    """Whether `config` runs the classroom finder (by name, or to choose a chunk's path under "auto")."""
+    return config.finder in ("auto", "classroom")
+
+
+def _warn_no_finder(err: Exception) -> None:
+    _LOG.warning("the classroom finder's model cannot be had (%s): people are found by MediaPipe's landmarker, which "
+                 "misses most students of a class; `poseact model --finder` fetches it", err)
+
+
+def finder_at_hand(config: PeopleConfig) -> PeopleConfig:
+    """`config`, with the classroom finder's model fetched and converted once (at a job's launch, before any worker
+    starts) where it uses it. Asked for by name (`classroom`), a model that cannot be had is one clear error; under
+    "auto", MediaPipe's landmarker finds people instead, with a warning.
+
+    Raises:
+        poseact.people.finder_model.FinderModelError: `finder="classroom"` and no model to be had.
+    """
+    if not uses_finder(config):
+        return config
+    from poseact.people import finder_model  # noqa: PLC0415
+
+    try:
+        finder_model.resolve()
+    except FinderModelError as err:
+        if config.finder == "classroom":
+            raise
+        _warn_no_finder(err)
+        return config.resolved("landmarker")
+    return config
+
+
+def finder_buffer(config: PeopleConfig) -> bytes | None:
+    """The classroom finder's model (bytes) where `config` uses it, for a worker to read once; else None."""
+    if not uses_finder(config):
+        return None
+    from poseact.people import finder_model  # noqa: PLC0415
+
+    return finder_model.resolve().path.read_bytes()
+
+
 def same_face(a: np.ndarray, b: np.ndarray, width: int, height: int, share: float = 0.25) -> bool:
     """Whether two poses put their face on one head: the medians of their 11 face landmarks lie within `share` of the
     larger shoulder width. Two students' faces are a shoulder width apart side by side, and a head or more apart one
@@ -480,8 +521,7 @@ class PeoplePoser:
             boxes, scores = self._person_finder(self.config.resolved("classroom")).find(rgb)
         except FinderModelError as err:
             # No classroom finder here (offline, no npm): MediaPipe's landmarker finds everyone, as before it.
-            _LOG.warning("the classroom finder's model cannot be had (%s): people are found by MediaPipe's "
-                         "landmarker, which misses most students of a class; `poseact model --finder` fetches it", err)
+            _warn_no_finder(err)
             boxes, scores = np.zeros((0, 4)), np.zeros(0)
         if len(boxes) >= CLASS_SIZE:
             self.class_chunk = True
@@ -811,5 +851,6 @@ def _as_array(landmarks) -> np.ndarray:
 
 __all__ = ["CLASS_SIZE", "DETECTOR_HEAD_PX", "DETECTOR_INPUT_PX", "FINDER_DEFAULTS", "FINDERS", "FOLLOWERS",
            "Observation", "PeopleConfig", "PeoplePoser", "body_box", "camera_shift", "camera_view", "crop_box",
-           "detection_grids", "iou", "landmark_box", "match", "merge_detections", "on_arm", "pose_interval",
-           "same_body", "same_face", "similarity", "tiles", "too_small", "torso_box", "upside_down"]
+           "detection_grids", "finder_at_hand", "finder_buffer", "iou", "landmark_box", "match", "merge_detections",
+           "on_arm", "pose_interval", "same_body", "same_face", "similarity", "tiles", "too_small", "torso_box",
+           "upside_down", "uses_finder"]
