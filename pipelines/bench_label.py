@@ -83,6 +83,30 @@ def bare_loop(video: str, seconds: float, fps: float, model_path: str, people) -
     return figures, pose
 
 
+def landmark_model_ms(model_path: str, runs: int = 30) -> dict[str, float]:
+    """Milliseconds per run of the landmark model on one core: the whole graph as shipped, and pruned to the outputs
+    poseact reads (`poseact.pose.landmark_runner.prune_outputs`), alternated so that both see the same machine."""
+
+    from poseact.pose import landmark_runner  # noqa: PLC0415
+
+    whole = landmark_runner.landmark_model_bytes(storage.read_bytes(model_path))
+    models = {"whole_graph": whole, "pruned": landmark_runner.prune_outputs(whole, landmark_runner.LANDMARK_OUTPUTS)}
+    crop = np.random.default_rng(0).random((1, landmark_runner.INPUT_PX, landmark_runner.INPUT_PX, 3), np.float32)
+    interpreters = {}
+    for name, model in models.items():
+        interpreters[name] = landmark_runner.tflite_interpreter(model, 1)
+        interpreters[name].set_tensor(interpreters[name].get_input_details()[0]["index"], crop)
+        interpreters[name].invoke()  # the first run sets XNNPACK up
+    seconds = dict.fromkeys(models, 0.0)
+    for _ in range(runs):
+        for name, interpreter in interpreters.items():
+            start = time.perf_counter()
+            interpreter.invoke()
+            seconds[name] += time.perf_counter() - start
+    ms = {name: 1000.0 * total / runs for name, total in seconds.items()}
+    return {**ms, "speedup": ms["whole_graph"] / ms["pruned"]}
+
+
 def landmark_deviation(reference, other) -> float | None:
     """Mean distance (shoulder widths) between the two paths' landmarks 0-24 of each person, over the frames
     both found them in; persons paired by their boxes over those frames."""
@@ -199,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                                     PeopleConfig(follower="tasks"))
     fast_model = str(pose_model.resolve(label._pose_model_spec(chosen)).path)
     a_fast, pose_fast = bare_loop(video, args.bare_seconds, fps, fast_model, fast_people)
+    model_ms = landmark_model_ms(fast_model)
     out = os.path.join(args.work, "out")
     runs = label_runs(video, model_dir, os.path.join(out, "lecture"), args.workers, args.chunk_seconds, candidate,
                       exact=not args.no_exact)
@@ -216,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         "candidate": args.candidate or "(the default options)",
         "bare_exact": _rounded(a_exact), "bare_default": _rounded(a_fast),
         "landmark_deviation_sw": _rounded(landmark_deviation(pose_exact, pose_fast)),
+        "landmark_model_ms": _rounded(model_ms),
         "default": runs["default"]["summary"]["run"],
         "exact": runs["exact"]["summary"]["run"] if "exact" in runs else None,
         "agreement": agreement_per_video(runs) if "exact" in runs else {},
@@ -265,6 +291,9 @@ def _print(figures: dict[str, Any], args: argparse.Namespace) -> None:
         print(f"bare loop {name}, first {bare['video_seconds']:.0f} s: {bare['realtime_factor']:.2f}x real time, "
               f"{bare['persons']} persons, ms per person-frame: {ms} ({bare['poses_held']} person-frames held still)")
     print(f"landmark deviation default vs exact: {figures['landmark_deviation_sw']} shoulder widths")
+    model = figures["landmark_model_ms"]
+    print(f"landmark model, one core: {model['whole_graph']:.1f} ms a pose as shipped, {model['pruned']:.1f} ms pruned "
+          f"to the outputs read (x{model['speedup']:.2f})")
     print(f"people found (default): {figures['people']}")
     if figures["tracks_per_student"]:
         print(f"track ids per labelled student, default bare loop: {figures['tracks_per_student']}")

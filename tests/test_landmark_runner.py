@@ -2,6 +2,7 @@
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -102,3 +103,34 @@ def test_runner_finds_nobody_in_an_empty_room(bundle):
     model = lr.LandmarkModel(lr.landmark_model_bytes(bundle))
     wall = np.full((256, 256, 3), 200, np.uint8)
     assert model.pose(wall, lr.Roi(128.0, 128.0, 256.0)).flag < 0.5
+
+
+def test_pruned_model_gives_the_same_outputs_with_fewer_operators(bundle):
+    """The landmark model without its segmentation and world-landmark heads gives byte-identical landmarks,
+    pose flag and heatmap on a real person's crop, and runs fewer operators."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    full = lr.landmark_model_bytes(bundle)
+    pruned = lr.prune_outputs(full, lr.LANDMARK_OUTPUTS)
+    rgb = demo.animate("hopper", "hand_raise", np.random.default_rng(0), seconds=0.2)[0]
+    roi = lr.Roi(rgb.shape[1] / 2, rgb.shape[0] * 0.9, max(rgb.shape[:2]) * 1.5)  # around her, as the runner crops
+    crop = cv2.warpAffine(rgb, roi.crop_to_frame(), (lr.INPUT_PX, lr.INPUT_PX),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    crop = crop.astype(np.float32) / 255.0
+
+    def outputs(model: bytes) -> dict[str, np.ndarray]:
+        interpreter = lr.tflite_interpreter(model, 1)
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], crop[None])
+        interpreter.invoke()
+        return {d["name"]: interpreter.get_tensor(d["index"]).copy() for d in interpreter.get_output_details()}
+
+    before, after = outputs(full), outputs(pruned)
+    assert sorted(after) == sorted(lr.LANDMARK_OUTPUTS)
+    assert {"Identity_2", "Identity_4"} <= set(before)
+    for name in lr.LANDMARK_OUTPUTS:
+        np.testing.assert_array_equal(after[name], before[name])
+    assert float(after["Identity_1"].reshape(-1)[0]) > 0.5, "the crop holds a person"
+    ops = [len(flatbuffer_utils.read_model_from_bytearray(bytearray(m)).subgraphs[0].operators) for m in (full, pruned)]
+    assert ops[1] < ops[0] * 0.9, ops
+    with pytest.raises(ValueError, match="no output nope"):
+        lr.prune_outputs(full, ("Identity", "nope"))
