@@ -82,7 +82,7 @@ def test_a_real_classroom_frame(tmp_path):
     # A class (`--finder auto` takes the classroom finder's path): most students found; MediaPipe's landmarker alone
     # found 0.23 of the dev frames' students.
     assert totals["found"] >= 0.6 * 23
-    assert set(totals["refused_by_rule"]) <= {"duplicate", "inside_body", "jump", "on_arm", "same_person",
+    assert set(totals["refused_by_rule"]) <= {"duplicate", "inside_body", "jump", "left_seat", "on_arm", "same_person",
                                               "too_small", "upside_down"}
 
 
@@ -145,3 +145,23 @@ def test_a_made_class_carries_its_labelled_heads(tmp_path):
     crop = scene[int(y0):int(y1), int(x0):int(x1)].astype(float)
     real = first[int(original[1]):int(original[3]), int(original[0]):int(original[2])].astype(float)
     assert crop.shape == real.shape and np.abs(crop - real).mean() < 12  # the codec's loss only
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_a_still_class_keeps_one_id_per_student(tmp_path):
+    """The made class of 41 (two real frames) held still for 20 s, ten detection passes, through the label path's
+    finding and following: at most 1.2 ids per student tracked (issue 21's goal). Followers that slid onto a
+    neighbour, or left their student to come back under a new id at the next pass, gave 1.34 (1.12 over the first
+    10 s); restarting a student whose face leaves their finder box (`PeoplePoser._left_seat`) gives 1.06."""
+    from pipelines import bench_label, label
+    from poseact.pose import pose_model
+
+    video = str(tmp_path / "class.mp4")
+    made = bench_people.write_class_video(str(CCTV), video, seconds=20.0)
+    heads = np.array([h[:4] for h in json.loads(Path(made["heads"]).read_text())], np.float32)
+    args = label.build_parser().parse_args(["--input", video, "--model", "rules", "--output", "-"])
+    people = label._options(args, {"fps": 15.0, "max_frames": 15}).people
+    _, pose = bench_label.bare_loop(video, 20.0, 15.0, str(pose_model.resolve("full").path), people)
+    result = bench_people.tracks_per_student(heads, np.zeros(len(pose.times_ms), int), pose)
+    assert result["students_tracked"] >= 0.7 * len(heads), result
+    assert result["tracks_per_student"] <= 1.2, result

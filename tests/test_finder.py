@@ -211,3 +211,29 @@ def test_a_camera_that_moved_is_told_from_students_who_move():
     # The camera panned 24 px: the whole picture shifted.
     panned = np.ascontiguousarray(np.roll(rgb, 24, axis=1))
     assert 16 < camera_shift(view, panned) < 32
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_a_student_whose_face_leaves_their_box_is_restarted_unless_the_camera_moved(finder_file):
+    from poseact.people.tracker import _Track, camera_view
+
+    rgb = cv2.cvtColor(cv2.imread(read_yolo(CCTV)[0].path), cv2.COLOR_BGR2RGB)
+    height, width = rgb.shape[:2]
+
+    def face_at(x: float, y: float) -> np.ndarray:
+        points = np.zeros((33, 5), np.float32)
+        points[:11, :2] = (x / width, y / height)
+        return points
+
+    seat = np.array([400.0, 200.0, 480.0, 320.0], np.float32)
+    track = _Track(0, seat, seat, (400, 200, 480, 320), None, 0.0, finder_box=seat)
+    with _auto_poser(finder_file) as poser:
+        poser.config = poser.config.resolved("classroom")
+        poser._pass_view = camera_view(rgb)
+        assert not poser._left_seat(track, face_at(440, 230), rgb)  # at their seat
+        assert not poser._left_seat(track, face_at(440, 300), rgb)  # bent down over the desk: still in the box
+        assert poser._left_seat(track, face_at(520, 230), rgb)  # on the neighbour's face
+        # The camera panned 24 px since the pass: the box is stale, the pose is believed.
+        assert not poser._left_seat(track, face_at(520, 230), np.ascontiguousarray(np.roll(rgb, 24, axis=1)))
+        poser.config = poser.config.resolved("landmarker")
+        assert not poser._left_seat(track, face_at(520, 230), rgb)  # outside a class: no seats

@@ -57,7 +57,8 @@ def _repairs(summary: dict[str, Any]) -> str:
     """What the tracker mended or refused so that each person is listed once (`poseact.people.tracker`)."""
     return (f"{summary.get('tracks_merged_as_duplicates', 0)} tracks merged as duplicates (two tracks on one body), "
             f"{summary.get('jumps_refused', 0)} poses refused as jumps to another person, "
-            f"{summary.get('poses_upside_down_refused', 0)} poses refused as upside down (on an object)")
+            f"{summary.get('poses_upside_down_refused', 0)} poses refused as upside down (on an object), "
+            f"{summary.get('seats_left', 0)} poses refused as a student's face left their seat (their box in a class)")
 
 
 def person_rows(summary: dict[str, Any], tracks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

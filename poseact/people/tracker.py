@@ -417,6 +417,7 @@ class PeoplePoser:
         self.pose_seconds = 0.0
         self.duplicates_ended = 0  # tracks ended because another track held the same person
         self.jumps_refused = 0  # poses refused because a landmarker jumped to another person
+        self.seats_left = 0  # class students' poses refused, their follower restarted, as their face left their box
         self.upside_down_refused = 0  # poses refused because they stand on their head (`poseact.pose.upright`)
         self.poses_held = 0  # person-frames answered with the person's last pose (crop unchanged)
         self._tile_cache: dict[tuple[int, int, int, int], tuple[np.ndarray, list[np.ndarray]]] = {}
@@ -704,6 +705,15 @@ class PeoplePoser:
                 self.jumps_refused += 1
                 self._refused("jump", points, width, height)
                 continue
+            if self._left_seat(track, points, rgb):
+                # A class student's face has left the upper part of the finder's box they were found in: on a still
+                # camera a seated student stays in their box, so the follower has slid onto a neighbour, who then
+                # carried two ids, or left this student to come back under a new id at the next pass (on the made
+                # class of 40, 11 of 43 ids). It restarts from the student's box on its next frame.
+                track.follower.reset()
+                self.seats_left += 1
+                self._refused("left_seat", points, width, height)
+                continue
             # The crop stays where the last detection put it (it moves only on detection passes): a crop that
             # followed the landmarks could drift onto a neighbour and carry this id over to them.
             track.box, track.body, track.last_seen_ms = box, body_box(points, width, height), timestamp_ms
@@ -714,6 +724,19 @@ class PeoplePoser:
         self._prune(timestamp_ms, width, height)
         alive = {t.ident for t in self._tracks}
         return [o for o in seen if o.track in alive]
+
+    def _left_seat(self, track: _Track, points: np.ndarray, rgb: np.ndarray) -> bool:
+        """Whether a student found by the classroom finder posed with their face outside the upper part of their last
+        finder box (`head_in_box`, the rule that accepted them there), while the camera stood still (else their box is
+        stale, and the pose is believed)."""
+        if self.config.finder != "classroom" or track.finder_box is None:
+            return False
+        height, width = rgb.shape[:2]
+        x, y = np.median(points[:11, :2], axis=0) * (width, height)
+        x0, y0, x1, y1 = track.finder_box
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            return False
+        return not self._camera_moved(rgb)
 
     def _camera_moved(self, rgb: np.ndarray) -> bool:
         """Whether the picture as a whole has shifted since the last detection pass by more than half the smallest
