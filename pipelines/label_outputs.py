@@ -106,6 +106,7 @@ def write_lecture(output: str, done: FinishedLecture, overlay: Any = None) -> di
         "tracks_merged_as_duplicates": int(done.tracking.get("duplicates_ended", 0)),
         "jumps_refused": int(done.tracking.get("jumps_refused", 0)),
         "seats_left": int(done.tracking.get("seats_left", 0)),
+        "camera_moves": int(done.tracking.get("camera_moves", 0)),
         "poses_upside_down_refused": int(done.tracking.get("upside_down_refused", 0)),
         "person_frames_held_still": int(done.tracking.get("poses_held", 0)),
         "detection_tiles": {"searched": int(done.tracking.get("tiles_searched", 0)),

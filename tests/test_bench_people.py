@@ -165,3 +165,22 @@ def test_a_still_class_keeps_one_id_per_student(tmp_path):
     result = bench_people.tracks_per_student(heads, np.zeros(len(pose.times_ms), int), pose)
     assert result["students_tracked"] >= 0.7 * len(heads), result
     assert result["tracks_per_student"] <= 1.2, result
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_a_class_panned_over_keeps_its_ids(tmp_path):
+    """A slow pan (87 px/s) over a real classroom frame: a class's crops and boxes move with the picture
+    (`PeoplePoser._follow_camera`), so students keep their ids. With crops fixed between detection passes, the pan
+    left them behind: 3.8 ids per student; moved with the camera, 1.35."""
+    from pipelines import label
+    from poseact.data.annotations import read_yolo
+    from poseact.pose import pose_model
+
+    frame = next(f for f in read_yolo(str(CCTV)) if Path(f.path).name.startswith("108_jpg"))
+    rgb = cv2.cvtColor(cv2.imread(frame.path), cv2.COLOR_BGR2RGB)
+    args = label.build_parser().parse_args(["--input", "x", "--model", "rules", "--output", "-"])
+    options = label._options(args, {"fps": 15.0, "max_frames": 15})
+    buffer = pose_model.resolve("full").path.read_bytes()
+    result = bench_people.pan_frame(rgb, np.asarray(frame.boxes, np.float32), 4.0, options, buffer, str(tmp_path))
+    assert result["students_tracked"] >= 0.6 * len(frame.boxes), result
+    assert result["tracks_per_student"] <= 1.6, result

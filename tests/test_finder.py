@@ -237,3 +237,12 @@ def test_a_student_whose_face_leaves_their_box_is_restarted_unless_the_camera_mo
         assert not poser._left_seat(track, face_at(520, 230), np.ascontiguousarray(np.roll(rgb, 24, axis=1)))
         poser.config = poser.config.resolved("landmarker")
         assert not poser._left_seat(track, face_at(520, 230), rgb)  # outside a class: no seats
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_camera_motion_gives_the_direction_of_a_pan():
+    from poseact.people.tracker import camera_motion, camera_view
+
+    rgb = cv2.cvtColor(cv2.imread(read_yolo(CCTV)[0].path), cv2.COLOR_BGR2RGB)
+    dx, dy = camera_motion(camera_view(rgb), np.ascontiguousarray(np.roll(rgb, (-10, 30), axis=(0, 1))))
+    assert 22 < dx < 38 and -16 < dy < -4

@@ -68,7 +68,8 @@ class ChunkPose:
         tracking: Counts of the tracker's repairs: `duplicates_ended` (tracks ended because another held
             the same body), `jumps_refused` (poses refused because a landmarker jumped to someone else),
             `seats_left` (a class student's poses refused, their follower restarted, because their face left
-            their finder box), `upside_down_refused` (poses refused because they stood on their head: a pose on
+            their finder box), `camera_moves` (times a class's crops and boxes moved with the picture),
+            `upside_down_refused` (poses refused because they stood on their head: a pose on
             an object), and
             the counts of `--hold-still` (`poses_held`, `tiles_searched`, `tiles_reused`); the classroom finder's
             boxes posed and held (`finder_boxes_posed`, `finder_boxes_held`), and `class_chunks` (1 where
@@ -134,7 +135,7 @@ def pose_chunk(
         # The hands' pixels are per-person work beside the pose model: counted with it.
         seconds = {"decode": decode_s, "detect": poser.detection_seconds, "pose": poser.pose_seconds + hands_s}
         tracking = {"duplicates_ended": poser.duplicates_ended, "jumps_refused": poser.jumps_refused,
-                    "seats_left": poser.seats_left,
+                    "seats_left": poser.seats_left, "camera_moves": poser.camera_moves,
                     "upside_down_refused": poser.upside_down_refused,
                     "poses_held": poser.poses_held, "tiles_searched": poser.tiles_searched,
                     "tiles_reused": poser.tiles_reused, "finder_boxes_posed": poser.boxes_posed,

@@ -13,6 +13,7 @@ Both return (33, 5) landmarks normalised to the whole frame (x, y, z scaled like
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -93,6 +94,12 @@ class _Follower:
     def region(self, crop: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
         """The part of the frame this follower looks at: the track's crop."""
         return tuple(float(v) for v in crop)
+
+    def shift(self, dx: float, dy: float, start: Roi | None = None) -> None:
+        """The camera moved the picture by (dx, dy) pixels and the track's crop moved with it (`start`: the finder's
+        region, moved too). A pose held for a still crop no longer applies; a landmarker on the crop sees its person
+        where it did."""
+        self._hold.forget()
 
 
 class TasksFollower(_Follower):
@@ -251,6 +258,16 @@ class RoiFollower(_Follower):
             out[:, 2] /= width
         self._hold.put(ts_ms, crop, out)
         return out
+
+    def shift(self, dx: float, dy: float, start: Roi | None = None) -> None:
+        """The camera moved the picture by (dx, dy) pixels: the next frame's region moves with it, and a lost person
+        restarts at the finder's moved region `start`."""
+        super().shift(dx, dy, start)
+        if self._tracker.roi is not None:
+            self._tracker.roi = dataclasses.replace(self._tracker.roi, cx=self._tracker.roi.cx + dx,
+                                                    cy=self._tracker.roi.cy + dy)
+        if self._start is not None:
+            self._start = start
 
     def reset(self) -> None:
         """Forget the person (the crop jumped to someone else); the next detection pass restarts it."""

@@ -325,6 +325,7 @@ def same_face(a: np.ndarray, b: np.ndarray, width: int, height: int, share: floa
 
 
 VIEW_PX = 128  # `camera_view`'s width: fine enough for shifts of a few pixels, cheap enough to take every frame
+CAMERA_FOLLOW = 0.25  # a class's boxes move with the camera past this share of the smallest head (`_follow_camera`)
 
 
 def camera_view(rgb: np.ndarray) -> np.ndarray:
@@ -336,8 +337,8 @@ def camera_view(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def camera_shift(view: np.ndarray, rgb: np.ndarray) -> float:
-    """How far (pixels of `rgb`) the picture as a whole moved since `view` (`camera_view` of an earlier frame).
+def camera_motion(view: np.ndarray, rgb: np.ndarray) -> tuple[float, float]:
+    """How far (dx, dy, pixels of `rgb`) the picture as a whole moved since `view` (`camera_view` of an earlier frame).
 
     Phase correlation (OpenCV's `phaseCorrelate`) finds the one shift of the whole picture: students moving in their
     seats change a few places and leave it near zero; a camera that pans or shakes moves everything."""
@@ -345,9 +346,14 @@ def camera_shift(view: np.ndarray, rgb: np.ndarray) -> float:
 
     now = camera_view(rgb)
     if now.shape != view.shape:
-        return float("inf")
+        return float("inf"), float("inf")
     (dx, dy), _ = cv2.phaseCorrelate(view, now)
-    return float(np.hypot(dx, dy)) * rgb.shape[1] / VIEW_PX
+    return float(dx) * rgb.shape[1] / view.shape[1], float(dy) * rgb.shape[0] / view.shape[0]
+
+
+def camera_shift(view: np.ndarray, rgb: np.ndarray) -> float:
+    """How far (pixels of `rgb`) the picture as a whole moved since `view` (`camera_motion`'s length)."""
+    return float(np.hypot(*camera_motion(view, rgb)))
 
 
 def pose_interval(people: int, fps: float, pose_every: int = 1, poses_per_second: float | None = None) -> int:
@@ -427,7 +433,10 @@ class PeoplePoser:
         self.boxes_held = 0  # classroom finder boxes not posed: a student already followed is in them
         self.class_chunk = False  # finder="auto" chose the classroom finder's path
         self.refusals: list[tuple[str, float, float]] = []  # (phantom rule, face x, y in pixels) per refused pose
-        self._pass_view: np.ndarray | None = None  # the frame at the last detection pass, small (`camera_view`)
+        # The frame (small, `camera_view`) that the tracks' crops and boxes are placed on: the last detection pass's,
+        # or the last frame a class's boxes were moved with the camera on (`_follow_camera`).
+        self._pass_view: np.ndarray | None = None
+        self.camera_moves = 0  # times a class's crops and boxes were moved with the picture
         self._moved: tuple[np.ndarray, bool] | None = None  # (frame, whether the camera moved) for this frame
 
     def __enter__(self) -> PeoplePoser:
@@ -661,9 +670,13 @@ class PeoplePoser:
             self.detection_seconds += time.perf_counter() - start
             c = self.config  # finder="auto" has chosen its path on the first pass
             self._next_detect_ms = (np.floor(timestamp_ms / (1000 * c.detect_every_s)) + 1) * 1000 * c.detect_every_s
+        elif c.finder == "classroom" and self._pass_view is not None:
+            self._follow_camera(rgb)
         start = time.perf_counter()
         seen = []
         for track in self._tracks:
+            if track.crop[2] <= track.crop[0] or track.crop[3] <= track.crop[1]:
+                continue  # moved out of the picture with the camera (`_follow_camera`): not seen, ended when stale
             held = track.follower.held
             points = track.follower.step(rgb, ts, track.crop, self._hidden_faces(track, rgb))
             self.poses_held += track.follower.held - held
@@ -737,6 +750,34 @@ class PeoplePoser:
         if x0 <= x <= x1 and y0 <= y <= y1:
             return False
         return not self._camera_moved(rgb)
+
+    def _follow_camera(self, rgb: np.ndarray) -> None:
+        """Move a class's crops, boxes and start regions with the picture when the camera moved since they were placed
+        by more than a quarter of the smallest head (under that, every face is still well inside its box; phase
+        correlation of a still class read under 3 px, `tests/test_finder.py`).
+
+        Crops move only on detection passes (every 2 s), so a pan or a shaken camera left the students outside them:
+        their followers were lost, and new ids started at the next pass (3.8 ids per student over a 4 s pan of a real
+        classroom frame). Only in a class, where each student's box is their seat: MediaPipe's landmarker path, for a
+        few people, keeps the crops the exact path has."""
+        dx, dy = camera_motion(self._pass_view, rgb)
+        least = CAMERA_FOLLOW * (self.config.min_head_px or FINDER_DEFAULTS["classroom"]["min_head_px"])
+        if not (math.isfinite(dx) and math.isfinite(dy)) or math.hypot(dx, dy) < least:
+            return
+        height, width = rgb.shape[:2]
+        move = np.array([dx, dy, dx, dy], np.float32)
+        for track in self._tracks:
+            track.box, track.body = track.box + move, track.body + move
+            if track.finder_box is not None:
+                track.finder_box = track.finder_box + move
+            x0, y0, x1, y1 = track.crop
+            track.crop = (int(np.clip(round(x0 + dx), 0, width)), int(np.clip(round(y0 + dy), 0, height)),
+                          int(np.clip(round(x1 + dx), 0, width)), int(np.clip(round(y1 + dy), 0, height)))
+            if track.start is not None:
+                track.start = dataclasses.replace(track.start, cx=track.start.cx + dx, cy=track.start.cy + dy)
+            track.follower.shift(dx, dy, track.start)
+        self._pass_view = camera_view(rgb)
+        self.camera_moves += 1
 
     def _camera_moved(self, rgb: np.ndarray) -> bool:
         """Whether the picture as a whole has shifted since the last detection pass by more than half the smallest
