@@ -246,24 +246,3 @@ def test_camera_motion_gives_the_direction_of_a_pan():
     rgb = cv2.cvtColor(cv2.imread(read_yolo(CCTV)[0].path), cv2.COLOR_BGR2RGB)
     dx, dy = camera_motion(camera_view(rgb), np.ascontiguousarray(np.roll(rgb, (-10, 30), axis=(0, 1))))
     assert 22 < dx < 38 and -16 < dy < -4
-
-
-def test_a_student_behind_another_is_no_phantom_in_a_class():
-    from poseact.people.tracker import _merged
-
-    def pose(shoulders_x: tuple[float, float], shoulder_y: float, hip_y: float) -> np.ndarray:
-        points = np.zeros((33, 5), np.float32)
-        points[11, :2], points[12, :2] = (shoulders_x[1], shoulder_y), (shoulders_x[0], shoulder_y)
-        points[23, :2], points[24, :2] = (shoulders_x[1], hip_y), (shoulders_x[0], hip_y)
-        return points
-
-    # A in front; B, a student behind whose face shows beside A's shoulder, inside A's body box (arms and guessed hips)
-    # but not A's torso; C, a "person" on A's chest.
-    boxes = [np.array(b, np.float32) for b in ([400, 300, 600, 700], [600, 550, 680, 650], [450, 560, 550, 650])]
-    bodies = [np.array(b, np.float32) for b in ([300, 300, 700, 900], [580, 500, 700, 700], [440, 550, 560, 700])]
-    poses = [pose((0.45, 0.55), 0.5, 0.7), pose((0.61, 0.67), 0.6, 0.7), pose((0.47, 0.53), 0.6, 0.7)]
-    scores, starts = [0.9, 0.8, 0.85], [None] * 3
-    found = _merged(boxes, scores, bodies, poses, starts)  # MediaPipe's landmarker path: the body box rules
-    assert [f.box.tolist() for f in found] == [boxes[0].tolist()]
-    in_class = _merged(boxes, scores, bodies, poses, starts, [b.copy() for b in boxes], (1000, 1000))
-    assert sorted(f.box.tolist() for f in in_class) == sorted([boxes[0].tolist(), boxes[1].tolist()])
