@@ -171,7 +171,7 @@ def test_a_still_class_keeps_one_id_per_student(tmp_path):
 def test_a_class_panned_over_keeps_its_ids(tmp_path):
     """A slow pan (87 px/s) over a real classroom frame: a class's crops and boxes move with the picture
     (`PeoplePoser._follow_camera`), so students keep their ids. With crops fixed between detection passes, the pan
-    left them behind: 3.8 ids per student; moved with the camera, 1.35."""
+    left them behind: 3.8 ids per student; moved with the camera, 1.29."""
     from pipelines import label
     from poseact.data.annotations import read_yolo
     from poseact.pose import pose_model
