@@ -147,6 +147,7 @@ def test_a_made_class_carries_its_labelled_heads(tmp_path):
     assert crop.shape == real.shape and np.abs(crop - real).mean() < 12  # the codec's loss only
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
 def test_a_still_class_keeps_one_id_per_student(tmp_path):
     """The made class of 41 (two real frames) held still for 20 s, ten detection passes, through the label path's

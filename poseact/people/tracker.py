@@ -736,8 +736,8 @@ class PeoplePoser:
             # A class student's face has left the finder's box they were found in: on a still camera a seated student
             # stays in their box, so the follower has slid onto a neighbour, who then carried two ids, or left this
             # student to come back under a new id at the next pass (on the made class of 40, 11 of 43 ids). It
-            # restarts from the student's box, on this frame: on a still, a follower whose own next region slid off
-            # the student did so again after every restart (15 of 319 students on 15 real frames, never seen).
+            # restarts from the student's box on this frame rather than the next posed one (on 15 real frames, 15 of
+            # 319 students were refused on their very first frame).
             track.follower.reset()
             track.sizes.pop()
             self.seats_left += 1
