@@ -75,9 +75,8 @@ class BoxFramesFn(beam.DoFn):
         self._dead = Metrics.counter("boxes", "boxes_dead")
 
     def setup(self) -> None:
-        path = pose_model.resolve_for_worker(self._model_path, self._model_spec, self._model_sha256)
-        with open(path, "rb") as handle:
-            self._buffer = handle.read()
+        model = pose_model.resolve_for_worker(self._model_path, self._model_spec, self._model_sha256)
+        self._buffer = model.read_bytes()
         self._finder = finder_buffer(self._people)
         self._schema = schema.load_schema()
 

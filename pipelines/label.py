@@ -203,9 +203,8 @@ class ChunkPoseFn(beam.DoFn):
 
     def setup(self) -> None:
         # The launcher's bundle, or on a remote worker the container's, checked to be the same model.
-        path = pose_model.resolve_for_worker(self._model_path, self._model_spec, self._model_sha256)
-        with open(path, "rb") as handle:
-            self._buffer = handle.read()
+        model = pose_model.resolve_for_worker(self._model_path, self._model_spec, self._model_sha256)
+        self._buffer = model.read_bytes()
         # The classroom finder's model, read once per worker (not once per chunk).
         self._finder_buffer = finder_buffer(self._options.people)
         self._videos = _LocalVideos()

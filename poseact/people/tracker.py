@@ -774,6 +774,7 @@ class PeoplePoser:
         dx, dy = camera_motion(self._pass_view, rgb)
         least = CAMERA_FOLLOW * (self.config.min_head_px or FINDER_DEFAULTS["classroom"]["min_head_px"])
         if not (math.isfinite(dx) and math.isfinite(dy)) or math.hypot(dx, dy) < least:
+            self._note_shift(rgb, math.hypot(dx, dy))  # `_camera_moved` need not measure this frame again
             return
         height, width = rgb.shape[:2]
         move = np.array([dx, dy, dx, dy], np.float32)
@@ -788,15 +789,20 @@ class PeoplePoser:
                 track.start = dataclasses.replace(track.start, cx=track.start.cx + dx, cy=track.start.cy + dy)
             track.follower.shift(dx, dy, track.start)
         self._pass_view = camera_view(rgb)
+        self._note_shift(rgb, 0.0)  # the boxes now stand where this frame shows their students
         self.camera_moves += 1
 
     def _camera_moved(self, rgb: np.ndarray) -> bool:
-        """Whether the picture as a whole has shifted since the last detection pass by more than half the smallest
-        head (`camera_shift`), so that the finder's boxes of that pass are stale. Measured once a frame."""
+        """Whether the picture as a whole has shifted since the boxes were placed (the last detection pass, or the last
+        `_follow_camera` move) by more than half the smallest head (`camera_shift`), so that they are stale. Measured
+        once a frame; in a class `_follow_camera` has already measured it."""
         if self._moved is None or self._moved[0] is not rgb:
-            shift = camera_shift(self._pass_view, rgb) if self._pass_view is not None else 0.0
-            self._moved = (rgb, shift > 0.5 * (self.config.min_head_px or 20.0))
+            self._note_shift(rgb, camera_shift(self._pass_view, rgb) if self._pass_view is not None else 0.0)
         return self._moved[1]
+
+    def _note_shift(self, rgb: np.ndarray, shift: float) -> None:
+        """Remember, for this frame, how far (pixels) the picture has moved since the boxes were placed."""
+        self._moved = (rgb, shift > 0.5 * (self.config.min_head_px or 20.0))
 
     def _refused(self, rule: str, points: np.ndarray, width: int, height: int) -> None:
         """Note a pose a phantom rule refused: the rule and where the pose's face was (pixels), to measure on labelled
