@@ -780,7 +780,7 @@ class PeoplePoser:
         classroom frame). Only in a class, where each student's box is their seat: MediaPipe's landmarker path, for a
         few people, keeps the crops the exact path has."""
         dx, dy = camera_motion(self._pass_view, rgb)
-        least = CAMERA_FOLLOW * (self.config.min_head_px or FINDER_DEFAULTS["classroom"]["min_head_px"])
+        least = CAMERA_FOLLOW * self._least_head()
         if not (math.isfinite(dx) and math.isfinite(dy)) or math.hypot(dx, dy) < least:
             self._note_shift(rgb, math.hypot(dx, dy))  # `_camera_moved` need not measure this frame again
             return
@@ -810,7 +810,11 @@ class PeoplePoser:
 
     def _note_shift(self, rgb: np.ndarray, shift: float) -> None:
         """Remember, for this frame, how far (pixels) the picture has moved since the boxes were placed."""
-        self._moved = (rgb, shift > 0.5 * (self.config.min_head_px or 20.0))
+        self._moved = (rgb, shift > 0.5 * self._least_head())
+
+    def _least_head(self) -> float:
+        """The smallest head (pixels) this chunk follows: the config's, else the classroom finder's default."""
+        return self.config.min_head_px or FINDER_DEFAULTS["classroom"]["min_head_px"]
 
     def _refused(self, rule: str, points: np.ndarray, width: int, height: int) -> None:
         """Note a pose a phantom rule refused: the rule and where the pose's face was (pixels), to measure on labelled
