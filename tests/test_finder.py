@@ -269,3 +269,26 @@ def test_a_box_pose_is_kept_at_a_lower_flag_than_a_follower(finder_file):
         counts[least] = (found_heads, phantoms)
     assert counts[PeopleConfig.min_box_presence][0] >= counts[0.5][0] + 3
     assert counts[PeopleConfig.min_box_presence][1] <= counts[0.5][1] + 1
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_a_box_is_posed_again_with_found_faces_hidden(finder_file):
+    # In a crowded box the landmark model takes a found neighbour's face; where no region poses the box's own student,
+    # the regions are tried again with the found faces greyed out. On the first four of every third distinct frame
+    # the first pass found 70 labelled students with it and 66 without, with 9 persons on no labelled head both ways.
+    from poseact.people.heads import head_point
+
+    counts = {}
+    for hide in (True, False):
+        found_heads = phantoms = 0
+        for frame in read_yolo(CCTV)[::3][:4]:
+            rgb = cv2.cvtColor(cv2.imread(frame.path), cv2.COLOR_BGR2RGB)
+            height, width = rgb.shape[:2]
+            with _auto_poser(finder_file, hide_found_faces=hide) as poser:
+                found = poser._detect(rgb)
+            match = match_heads(frame.boxes, np.array([head_point(f.points, width, height) for f in found]))
+            found_heads += len(match.pairs)
+            phantoms += len(match.unmatched)
+        counts[hide] = (found_heads, phantoms)
+    assert counts[True][0] >= counts[False][0] + 3
+    assert counts[True][1] <= counts[False][1] + 1

@@ -37,6 +37,43 @@ def test_match_assigns_by_iou_and_rejects_far_boxes():
     assert people.match([], boxes, 0.3) == []
 
 
+def test_a_student_is_known_by_their_seat_as_well_as_their_landmark_box():
+    seat = np.array([400, 200, 480, 320.0])
+    last = np.array([440, 210, 490, 250.0])  # the follower's last landmark box, partly on the neighbour
+    whole = np.array([395, 215, 455, 330.0])  # the landmark box of a pose started on a detection pass
+    assert people.seat_likeness(last, None, whole, None) < 0.3  # landmark boxes alone: another person
+    assert people.seat_likeness(last, seat, whole, seat + 4) > 0.8  # one seat
+    neighbour = seat + np.array([50, 0, 50, 0])  # IoU 0.23: the next seat, not this one
+    assert people.seat_likeness(last, seat, whole, neighbour) < 0.3
+
+
+def test_a_lost_student_found_in_their_seat_keeps_their_id(model_buffer):
+    # The follower lost the student; the next pass poses them with a landmark box unlike the follower's last one.
+    # Matched by seat, the track carries on under its id and its follower restarts; by landmark box alone a second
+    # track was started on the student.
+    class LostFollower:
+        lost, started = True, 0
+
+        def start(self, *args) -> None:
+            self.started += 1
+
+        def close(self) -> None:
+            pass
+
+    seat = np.array([400, 200, 480, 320.0], np.float32)
+    points = np.zeros((33, 5), np.float32)
+    points[:25, :2] = (440 / 1280, 250 / 720)
+    rgb = np.zeros((720, 1280, 3), np.uint8)
+    follower = LostFollower()
+    with people.PeoplePoser(model_buffer, people.PeopleConfig(finder="classroom")) as poser:
+        poser._tracks = [people._Track(7, np.array([440, 210, 490, 250.0]), seat, (400, 200, 480, 320), follower,
+                                       0.0, finder_box=seat)]
+        found = people.Found(np.array([395, 215, 455, 330.0]), seat, points, None, seat + 4)
+        poser._refresh([found], rgb, 2000.0)
+        assert [t.ident for t in poser._tracks] == [7] and follower.started == 1
+        assert poser._tracks[0].finder_box[0] == 404
+
+
 def test_landmark_box_uses_visible_upper_body():
     lm = np.zeros((33, 5), np.float32)
     lm[:, 3] = 1.0

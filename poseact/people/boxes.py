@@ -102,13 +102,17 @@ def merge_detections(boxes: list[np.ndarray], scores: list[float], iou_max: floa
 
 def match(track_boxes: list[np.ndarray], boxes: list[np.ndarray], min_similarity: float) -> list[tuple[int, int]]:
     """Pairs (track index, box index) that maximise total `similarity`, each at least `min_similarity`."""
-    if not track_boxes or not boxes:
+    return best_pairs(np.array([[similarity(t, b) for b in boxes] for t in track_boxes]), min_similarity)
+
+
+def best_pairs(alike: np.ndarray, least: float) -> list[tuple[int, int]]:
+    """Pairs (row, column) of a likeness matrix that maximise its total (Hungarian method), each at least `least`."""
+    if alike.size == 0:
         return []
     from scipy.optimize import linear_sum_assignment  # noqa: PLC0415
 
-    cost = np.array([[1.0 - similarity(t, b) for b in boxes] for t in track_boxes])
-    rows, cols = linear_sum_assignment(cost)
-    return [(int(r), int(c)) for r, c in zip(rows, cols) if 1.0 - cost[r, c] >= min_similarity]
+    rows, cols = linear_sum_assignment(-alike)
+    return [(int(r), int(c)) for r, c in zip(rows, cols) if alike[r, c] >= least]
 
 
 def crop_box(box: np.ndarray, margin: float, width: int, height: int) -> tuple[int, int, int, int]:
