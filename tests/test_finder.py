@@ -248,25 +248,30 @@ def test_camera_motion_gives_the_direction_of_a_pan():
     assert 22 < dx < 38 and -16 < dy < -4
 
 
+def _first_pass(finder_file, frames, **config) -> tuple[int, int]:
+    """Labelled students found, and persons on no labelled head, by the first detection pass over real frames."""
+    from poseact.people.heads import head_point
+
+    found_heads = phantoms = 0
+    for frame in frames:
+        rgb = cv2.cvtColor(cv2.imread(frame.path), cv2.COLOR_BGR2RGB)
+        height, width = rgb.shape[:2]
+        with _auto_poser(finder_file, **config) as poser:
+            found = poser._detect(rgb)
+        match = match_heads(frame.boxes, np.array([head_point(f.points, width, height) for f in found]))
+        found_heads += len(match.pairs)
+        phantoms += len(match.unmatched)
+    return found_heads, phantoms
+
+
 @pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
 def test_a_box_pose_is_kept_at_a_lower_flag_than_a_follower(finder_file):
     # The finder's box is the evidence that a student sits there; a head bent over a desk or turned away poses at a
     # low flag. On these real frames the first pass keeps 5 more labelled students at the default (0.3) than at the
     # followers' 0.5, and no more persons on no labelled head.
-    from poseact.people.heads import head_point
-
-    counts = {}
-    for least in (PeopleConfig.min_box_presence, 0.5):
-        found_heads = phantoms = 0
-        for frame in (f for f in read_yolo(CCTV) if f.key in ("24", "44", "58", "74")):
-            rgb = cv2.cvtColor(cv2.imread(frame.path), cv2.COLOR_BGR2RGB)
-            height, width = rgb.shape[:2]
-            with _auto_poser(finder_file, min_box_presence=least) as poser:
-                found = poser._detect(rgb)
-            match = match_heads(frame.boxes, np.array([head_point(f.points, width, height) for f in found]))
-            found_heads += len(match.pairs)
-            phantoms += len(match.unmatched)
-        counts[least] = (found_heads, phantoms)
+    frames = [f for f in read_yolo(CCTV) if f.key in ("24", "44", "58", "74")]
+    counts = {least: _first_pass(finder_file, frames, min_box_presence=least)
+              for least in (PeopleConfig.min_box_presence, 0.5)}
     assert counts[PeopleConfig.min_box_presence][0] >= counts[0.5][0] + 3
     assert counts[PeopleConfig.min_box_presence][1] <= counts[0.5][1] + 1
 
@@ -276,19 +281,6 @@ def test_a_box_is_posed_again_with_found_faces_hidden(finder_file):
     # In a crowded box the landmark model takes a found neighbour's face; where no region poses the box's own student,
     # the regions are tried again with the found faces greyed out. On the first four of every third distinct frame
     # the first pass found 70 labelled students with it and 66 without, with 9 persons on no labelled head both ways.
-    from poseact.people.heads import head_point
-
-    counts = {}
-    for hide in (True, False):
-        found_heads = phantoms = 0
-        for frame in read_yolo(CCTV)[::3][:4]:
-            rgb = cv2.cvtColor(cv2.imread(frame.path), cv2.COLOR_BGR2RGB)
-            height, width = rgb.shape[:2]
-            with _auto_poser(finder_file, hide_found_faces=hide) as poser:
-                found = poser._detect(rgb)
-            match = match_heads(frame.boxes, np.array([head_point(f.points, width, height) for f in found]))
-            found_heads += len(match.pairs)
-            phantoms += len(match.unmatched)
-        counts[hide] = (found_heads, phantoms)
+    counts = {hide: _first_pass(finder_file, read_yolo(CCTV)[::3][:4], hide_found_faces=hide) for hide in (True, False)}
     assert counts[True][0] >= counts[False][0] + 3
     assert counts[True][1] <= counts[False][1] + 1

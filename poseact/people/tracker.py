@@ -649,25 +649,24 @@ class PeoplePoser:
         the neighbour: on the 60 `classroom_cctv` frames this found 1,189 students of 1,481 instead of 1,150.
         """
         model, _ = self._models()
-        for roi in rois:
-            found = model.pose(rgb, roi, clip=crop)
-            if found.flag >= self.config.min_box_presence and head_in_box(found.points, person_box):
-                return found, roi
-        if not self.config.hide_found_faces:
+
+        def first_in_box(hide: list[np.ndarray] | None) -> tuple[RawPose, Roi] | None:
+            for roi in rois:
+                found = model.pose(rgb, roi, hide, clip=crop)
+                if found.flag >= self.config.min_box_presence and head_in_box(found.points, person_box):
+                    return found, roi
             return None
+
+        posed_here = first_in_box(None)
+        if posed_here is not None or not self.config.hide_found_faces:
+            return posed_here
         height, width = rgb.shape[:2]
         hidden = []
         for points in [t.points for t in self._tracks if t.points is not None] + posed:
             face = face_box(points, width, height)
             if face is not None and not head_in_box(points[:11, :2] * (width, height), person_box):
                 hidden.append(face)
-        if not hidden:
-            return None
-        for roi in rois:
-            found = model.pose(rgb, roi, hidden, clip=crop)
-            if found.flag >= self.config.min_box_presence and head_in_box(found.points, person_box):
-                return found, roi
-        return None
+        return first_in_box(hidden) if hidden else None
 
     def _held_boxes(self, person_boxes: np.ndarray, person_scores: np.ndarray, width: int,
                     height: int) -> dict[int, _Track]:
