@@ -149,3 +149,18 @@ def test_windows_carry_the_hand_motion_of_their_frames():
     assert first.hand_motion[[0, 1, 9]].tolist() == pytest.approx([0.0, 0.01, 0.09])
     pose.hand_motion.clear()  # a chunk without the hands' pixels: no motion, not zeros
     assert next(lecture.windows(pose, config)).hand_motion is None
+
+
+def test_windows_of_a_class_chunk_carry_the_crowd_flag_to_the_model_input():
+    config = lecture.WindowConfig(fps=10.0, max_frames=10, stride_s=1.0, min_detected=0.5)
+    times = np.arange(0.0, 2.0, 0.1) * 1000
+    boxes = np.tile([100.0, 100.0, 200.0, 300.0], (len(times), 1))
+    pose = _pose(Chunk(0, 0.0, math.inf, math.inf), times, {0: (boxes, np.ones(len(times), bool))})
+    few = next(lecture.windows(pose, config))
+    pose.tracking["class_chunks"] = 1  # the chunk was found and followed as a class
+    crowd = next(lecture.windows(pose, config))
+    assert not few.crowd and crowd.crowd
+    # A trained model reads x, y, visibility and the frame mask; the rules read the motion and the flag too.
+    assert lecture.model_input(few).shape == (10, 24, 6)
+    assert np.all(lecture.model_input(few)[..., 5] == 0.0) and np.all(lecture.model_input(crowd)[..., 5] == 1.0)
+    assert np.array_equal(lecture.model_input(few)[..., :4], lecture.model_input(crowd)[..., :4])

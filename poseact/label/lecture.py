@@ -197,6 +197,8 @@ class WindowInput:
         frame_mask: (max_frames,) int64.
         hand_motion: (max_frames,) float32, the person's hand motion per frame (`ChunkPose.hand_motion`),
             NaN where not measured and in padding frames; None when the chunk has none.
+        crowd: Whether the window's chunk was found and followed as a class (`class_chunks`): the rules read a
+            hand raise more strictly there (`poseact.label.rules.raise_levels`).
     """
 
     track: int
@@ -205,6 +207,7 @@ class WindowInput:
     pose: np.ndarray
     frame_mask: np.ndarray
     hand_motion: np.ndarray | None = None
+    crowd: bool = False
 
 
 def window_starts(times_ms: np.ndarray, chunk: Chunk, config: WindowConfig) -> list[int]:
@@ -236,6 +239,7 @@ def windows(pose: ChunkPose, config: WindowConfig) -> Iterator[WindowInput]:
     """
     aspect = pose.width / pose.height
     step_s = 1.0 / config.fps
+    crowd = bool(pose.tracking.get("class_chunks", 0))
     for start in window_starts(pose.times_ms, pose.chunk, config):
         stop = min(start + config.max_frames, len(pose.times_ms))
         for track, (landmarks, detected, _) in pose.tracks.items():
@@ -251,15 +255,17 @@ def windows(pose: ChunkPose, config: WindowConfig) -> Iterator[WindowInput]:
                 hands = np.full(config.max_frames, np.nan, np.float32)
                 hands[:stop - start] = np.where(found, pose.hand_motion[track][start:stop], np.nan)
             yield WindowInput(track, round(pose.times_ms[start] / 1000.0, 3),
-                              round(pose.times_ms[stop - 1] / 1000.0 + step_s, 3), x, mask, hands)
+                              round(pose.times_ms[stop - 1] / 1000.0 + step_s, 3), x, mask, hands, crowd)
 
 
 def model_input(window: WindowInput) -> np.ndarray:
-    """A window as the label path's classifiers take it: (max_frames, 24, 5) x, y, visibility, then the frame
-    mask and the hand motion per frame (NaN where not measured) repeated on every landmark."""
+    """A window as the label path's classifiers take it: (max_frames, 24, 6) x, y, visibility, then the frame
+    mask, the hand motion per frame (NaN where not measured) and the crowd flag (1 in a class), each repeated on
+    every landmark. A trained model reads the first four channels, the rules all six."""
     motion = window.hand_motion if window.hand_motion is not None else np.full(len(window.frame_mask), np.nan)
+    crowd = np.full(len(window.frame_mask), float(window.crowd))
     extra = [np.broadcast_to(np.asarray(v, np.float32)[:, None, None], window.pose.shape[:2] + (1,))
-             for v in (window.frame_mask, motion)]
+             for v in (window.frame_mask, motion, crowd)]
     return np.concatenate([window.pose, *extra], axis=-1)
 
 

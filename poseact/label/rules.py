@@ -41,6 +41,13 @@ Rules (thresholds are ramps `lo -> hi`, scoring 0 below `lo` and 1 above `hi`; w
   puppet hands 0.68). Made poses of a hand at the ear read 0.00 (v3: 0.55-0.59). Not yet told apart: a hand lying on
   the crown (made pose: 0.86) from a raised hand whose fingers MediaPipe misplaces (the demo puppets' raised wrists
   sit 0.47 sw above the eyes, about where a hand on the crown does, with the fingers pointing across).
+  *In a class, no low raise* (v5): where the chunk was found and followed as a class (`crowd`, the classroom finder's
+  path: 20-60 students, heads 20-60 px), only the hand at or above the eyes and the raised elbow count. A low raise
+  is a hand lifted to face level beside the face, the same shape as a chin or cheek resting on a hand; near a webcam
+  (the real seated clip) the landmarks are sharp enough to trust it, but in a crowd the landmark model guesses arms
+  it cannot see, onto a neighbour's shoulder or head, and at 20-60 px heads its 0.15 sw margins are 3-9 px. On the
+  60 real `classroom_cctv` frames, where nobody raises a hand (all 60 raises read there were looked at), 23 of them
+  came from the low raise alone.
 - **Head down** (for writing and reading), against the person's baseline (`person_scores`):
   - the eyes drop towards the shoulders: baseline eye height minus the window's, ramp 0.08 -> 0.20 sw;
   - the face pitches: eye-over-ear height (eyes sink below the ears when the head bends forward) below its
@@ -94,8 +101,8 @@ from poseact.label.hand_motion import LOW_HAND_SIDE as _LOW_HAND_SIDE
 from poseact.pose.landmarks import MODEL_LANDMARKS, PoseLandmark
 
 # 2: the stroke score is averaged over the surrounding 2 s (STROKE_SPAN_S); 3: hands' pixels; 4: a hand touching the
-# head (at the ear, under the cheek) is no raise
-VERSION = "4"
+# head (at the ear, under the cheek) is no raise; 5: no low raise in a class
+VERSION = "5"
 NAME = "rules"
 MODEL_ID = f"{NAME}@{VERSION}"
 CLASSES: tuple[str, ...] = ("hand_raise", "writing", "reading", "other")
@@ -221,11 +228,12 @@ def ear_distance(pose: np.ndarray, wrist: int) -> np.ndarray:
     return out
 
 
-def raise_levels(pose: np.ndarray) -> np.ndarray:
+def raise_levels(pose: np.ndarray, crowd: bool = False) -> np.ndarray:
     """Per frame, how clearly a hand is raised, in [0, 1] (0 where nothing votes). See the module doc.
 
     Args:
         pose: (T, 24, 3) normalised window.
+        crowd: The person is one of a class (the classroom finder's path): no low raise.
 
     Returns:
         (T,) scores.
@@ -245,6 +253,8 @@ def raise_levels(pose: np.ndarray) -> np.ndarray:
         at_eyes = ramp(over_eyes, -0.15, 0.05) * beside * off_head
         elbow_up = ramp(elbow_h, -0.15, 0.0) * ramp(forearm_up, 0.2, 0.45) * off_head
         low = LOW_RAISE_WEIGHT * ramp(wrist_h, -0.25, 0.0) * ramp(forearm_up, 0.35, 0.6) * beside * off_head
+        if crowd:
+            low = np.zeros(len(pose))
         guarded = np.nan_to_num(pointing_up, nan=0.0) * np.fmax(np.fmax(np.nan_to_num(at_eyes, nan=0.0),
                                                                           np.nan_to_num(elbow_up, nan=0.0)),
                                                                   np.nan_to_num(low, nan=0.0))
@@ -310,7 +320,7 @@ def stroke_scores(rms: np.ndarray) -> np.ndarray:
 
 
 def window_features(pose: np.ndarray, frame_mask: np.ndarray | None = None, fps: float = FPS,
-                    hand_motion: np.ndarray | None = None) -> np.ndarray:
+                    hand_motion: np.ndarray | None = None, crowd: bool = False) -> np.ndarray:
     """The per-window features of `FEATURES` for one normalised window.
 
     Args:
@@ -319,6 +329,7 @@ def window_features(pose: np.ndarray, frame_mask: np.ndarray | None = None, fps:
         fps: Frame rate of the window.
         hand_motion: (T,) the person's hand motion per frame (`poseact.label.hand_motion`), NaN where not
             measured; None: not known (landmarks alone).
+        crowd: The person is one of a class (`raise_levels`).
 
     Returns:
         (len(FEATURES),) float64: raise score in [0, 1]; median eye height and eye-over-ear height (sw,
@@ -334,7 +345,7 @@ def window_features(pose: np.ndarray, frame_mask: np.ndarray | None = None, fps:
         pose, motion = pose[real], motion[real]
     if pose.ndim != 3 or pose.shape[1:] != (len(MODEL_LANDMARKS), 3):
         raise ValueError(f"pose must be (T, {len(MODEL_LANDMARKS)}, 3), got {pose.shape}")
-    raised = held(raise_levels(pose), int(round(HOLD_S * fps)))
+    raised = held(raise_levels(pose, crowd), int(round(HOLD_S * fps)))
     face = head(pose)
     if np.isfinite(face["eye_h"]).sum() < MIN_HEAD_FRACTION * len(pose):
         # A head seen in a few frames only is more likely invented (head out of frame) than real.
@@ -352,15 +363,17 @@ def batch_features(batch: np.ndarray, fps: float = FPS) -> np.ndarray:
     """`window_features` of a batch shaped like the label pipeline's model input.
 
     Args:
-        batch: (N, T, 24, 4 or 5): x, y, visibility, the frame mask as a fourth channel and, when there is
-            a fifth, the hand motion per frame (the same on every landmark).
+        batch: (N, T, 24, 4 to 6): x, y, visibility, the frame mask as a fourth channel and, when there are
+            more, the hand motion per frame and the crowd flag (`poseact.label.lecture.model_input`; the same on
+            every landmark).
         fps: Frame rate.
 
     Returns:
         (N, len(FEATURES)).
     """
     batch = np.asarray(batch, np.float64)
-    return np.stack([window_features(w[..., :3], w[:, 0, 3], fps, w[:, 0, 4] if w.shape[-1] > 4 else None)
+    return np.stack([window_features(w[..., :3], w[:, 0, 3], fps, w[:, 0, 4] if w.shape[-1] > 4 else None,
+                                     bool(w.shape[-1] > 5 and w[0, 0, 5] > 0.5))
                      for w in batch]) if len(batch) else np.zeros((0, len(FEATURES)))
 
 
