@@ -74,6 +74,38 @@ def test_a_lost_student_found_in_their_seat_keeps_their_id(model_buffer):
         assert poser._tracks[0].finder_box[0] == 404
 
 
+class _Following:
+    """A follower stub that has its student now."""
+    lost = False
+
+    def close(self) -> None:
+        pass
+
+
+def _face_at(x: float, y: float, width: int = 1280, height: int = 720) -> np.ndarray:
+    points = np.zeros((33, 5), np.float32)
+    points[:, :2] = (x / width, y / height)
+    points[11, 0], points[12, 0] = (x - 30) / width, (x + 30) / width  # shoulders a little apart
+    return points
+
+
+def test_each_student_keeps_the_box_of_their_own_seat(model_buffer):
+    # The face of the student behind also lies in the upper part of the front student's larger box. Given out by
+    # score to the first track whose face is in it, the front box went to the student behind; chosen together by
+    # seat, each box holds its own student.
+    behind_box = np.array([415, 150, 475, 260.0])
+    front_box = np.array([400, 180, 500, 380.0])
+    with people.PeoplePoser(model_buffer, people.PeopleConfig(finder="classroom")) as poser:
+        behind = people._Track(3, behind_box, behind_box, (400, 140, 490, 270), _Following(), 0.0,
+                               points=_face_at(445, 195), finder_box=behind_box)
+        front = people._Track(5, front_box, front_box, (380, 170, 520, 400), _Following(), 0.0,
+                              points=_face_at(455, 240), finder_box=front_box)
+        poser._tracks = [behind, front]
+        assert people.head_in_box(np.array([[445.0, 195.0]]), front_box)  # the crowd's trap
+        held = poser._held_boxes(np.stack([front_box, behind_box]), 1280, 720)
+        assert {i: t.ident for i, t in held.items()} == {0: 5, 1: 3}
+
+
 def test_landmark_box_uses_visible_upper_body():
     lm = np.zeros((33, 5), np.float32)
     lm[:, 3] = 1.0

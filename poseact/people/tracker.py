@@ -297,6 +297,11 @@ def rois_from_person_box(box: np.ndarray) -> list[Roi]:
             Roi(cx, float(box[1]) + width, 2.5 * width), Roi(cx, cy, 1.25 * max(height, width))]
 
 
+# A box holds a followed student's face (`PeoplePoser._held_boxes`): the least likeness of a pair, with their seat's IoU
+# adding the rest.
+HELD = 0.5
+
+
 def head_in_box(points: np.ndarray, box: np.ndarray) -> bool:
     """Whether a pose's face (median of its face landmarks, or the one point given; pixels) lies in the upper part of
     a finder's box."""
@@ -592,7 +597,7 @@ class PeoplePoser:
         scale = np.array([width, height], np.float64)
         person_boxes, person_scores = finds if finds is not None else self._person_finder(self.config).find(rgb)
         boxes, scores, bodies, poses, starts, finder_boxes = [], [], [], [], [], []
-        held = self._held_boxes(person_boxes, person_scores, width, height)
+        held = self._held_boxes(person_boxes, width, height)
         for index, (person_box, score) in enumerate(zip(person_boxes, person_scores)):
             if index in held:
                 # A student already followed, whose face is in this box's upper part: their follower carries them,
@@ -668,22 +673,30 @@ class PeoplePoser:
                 hidden.append(face)
         return first_in_box(hidden) if hidden else None
 
-    def _held_boxes(self, person_boxes: np.ndarray, person_scores: np.ndarray, width: int,
-                    height: int) -> dict[int, _Track]:
+    def _held_boxes(self, person_boxes: np.ndarray, width: int, height: int) -> dict[int, _Track]:
         """Finder boxes (by index) that hold the face of a student whose follower has them now, one box per student
-        and one student per box, the highest-scoring boxes first."""
+        and one student per box.
+
+        A box may hold a track whose face lies in its upper part; among those, the pairs are chosen together
+        (`best_pairs`), each student preferring the box of their own seat (their last finder box's IoU with it). In a
+        crowd the face of a student behind often lies in the upper part of the box of the student in front of them
+        too. Given out box by box, the highest-scoring first, to the first such track, the front student's box could
+        go to the student behind, and the front student then went unheld and was posed and matched afresh on the pass,
+        where one of the two could take the other's id or a new one. Over 4 s pans of the first 5 real frames: 111 ids
+        for 91 students before, 107 for 90 with the boxes chosen together; over the made class of 41's whole 120 s,
+        38 for 32 before, 36 for 31."""
         live = [t for t in self._tracks if t.points is not None and not t.follower.lost
                 and t.last_seen_ms >= self._last_posed_ms]
-        heads = {id(t): np.median(t.points[:11, :2], axis=0) * (width, height) for t in live}
-        held: dict[int, _Track] = {}
-        taken: set[int] = set()
-        for index in np.argsort(-np.asarray(person_scores), kind="stable"):
-            for track in live:
-                if id(track) not in taken and head_in_box(heads[id(track)][None], person_boxes[index]):
-                    held[int(index)] = track
-                    taken.add(id(track))
-                    break
-        return held
+        if not live or not len(person_boxes):
+            return {}
+        heads = [np.median(t.points[:11, :2], axis=0) * (width, height) for t in live]
+        alike = np.zeros((len(person_boxes), len(live)))
+        for i, box in enumerate(person_boxes):
+            for j, track in enumerate(live):
+                if head_in_box(heads[j][None], box):
+                    alike[i, j] = HELD + (1.0 - HELD) * (iou(track.finder_box, box) if track.finder_box is not None
+                                                         else 0.0)
+        return {i: live[j] for i, j in best_pairs(alike, HELD)}
 
     def _tile_poses(self, rgb: np.ndarray, region: tuple[int, int, int, int], mp) -> list[np.ndarray]:
         """The poses the detection landmarker finds in one tile, frame-normalised.
