@@ -53,6 +53,7 @@ from poseact.people.boxes import (
 )
 from poseact.people.finder_model import FinderModelError
 from poseact.people.followers import RoiFollower, TasksFollower, changed, thumbnail, to_frame
+from poseact.people.heads import head_point
 from poseact.people.phantoms import (
     JUMP,
     JUMP_FLOOR,
@@ -356,7 +357,7 @@ def same_face(a: np.ndarray, b: np.ndarray, width: int, height: int, share: floa
     behind the other; in a class, two poses on one head were 3.2% of the dev frames' students (one pose often fitted
     to the head with its shoulders on a neighbour's, which `same_body` does not join)."""
     scale = np.array([width, height], np.float32)
-    faces = [np.median(p[:11, :2], axis=0) * scale for p in (a, b)]
+    faces = [head_point(p, width, height) for p in (a, b)]
     shoulders = max(float(np.linalg.norm((p[11, :2] - p[12, :2]) * scale)) for p in (a, b))
     return bool(np.linalg.norm(faces[0] - faces[1]) < share * shoulders)
 
@@ -689,7 +690,7 @@ class PeoplePoser:
                 and t.last_seen_ms >= self._last_posed_ms]
         if not live or not len(person_boxes):
             return {}
-        heads = [np.median(t.points[:11, :2], axis=0) * (width, height) for t in live]
+        heads = [head_point(t.points, width, height) for t in live]
         alike = np.zeros((len(person_boxes), len(live)))
         for i, box in enumerate(person_boxes):
             for j, track in enumerate(live):
@@ -830,7 +831,7 @@ class PeoplePoser:
         if self.config.finder != "classroom" or track.finder_box is None:
             return False
         height, width = rgb.shape[:2]
-        x, y = np.median(points[:11, :2], axis=0) * (width, height)
+        x, y = head_point(points, width, height)
         x0, y0, x1, y1 = track.finder_box
         if x0 <= x <= x1 and y0 <= y <= y1:
             return False
@@ -885,7 +886,7 @@ class PeoplePoser:
     def _refused(self, rule: str, points: np.ndarray, width: int, height: int) -> None:
         """Note a pose a phantom rule refused: the rule and where the pose's face was (pixels), to measure on labelled
         frames whether the rules remove phantoms or students (`poseact bench people`)."""
-        self.refusals.append((rule, *(float(v) for v in np.median(points[:11, :2], axis=0) * (width, height))))
+        self.refusals.append((rule, *(float(v) for v in head_point(points, width, height))))
 
     def _pose_every(self) -> int:
         # On the classroom finder's path only: a few people are posed on every frame, where posing the demo lecture's
