@@ -252,9 +252,8 @@ def raise_levels(pose: np.ndarray, crowd: bool = False) -> np.ndarray:
         off_head = np.where(np.isnan(ears), 1.0, ramp(ears, *OFF_HEAD))  # ears unseen: no vote against
         at_eyes = ramp(over_eyes, -0.15, 0.05) * beside * off_head
         elbow_up = ramp(elbow_h, -0.15, 0.0) * ramp(forearm_up, 0.2, 0.45) * off_head
-        low = LOW_RAISE_WEIGHT * ramp(wrist_h, -0.25, 0.0) * ramp(forearm_up, 0.35, 0.6) * beside * off_head
-        if crowd:
-            low = np.zeros(len(pose))
+        low = (np.zeros(len(pose)) if crowd
+               else LOW_RAISE_WEIGHT * ramp(wrist_h, -0.25, 0.0) * ramp(forearm_up, 0.35, 0.6) * beside * off_head)
         guarded = np.nan_to_num(pointing_up, nan=0.0) * np.fmax(np.fmax(np.nan_to_num(at_eyes, nan=0.0),
                                                                           np.nan_to_num(elbow_up, nan=0.0)),
                                                                   np.nan_to_num(low, nan=0.0))

@@ -670,7 +670,7 @@ class PeoplePoser:
         hidden = []
         for points in [t.points for t in self._tracks if t.points is not None] + posed:
             face = face_box(points, width, height)
-            if face is not None and not head_in_box(points[:11, :2] * (width, height), person_box):
+            if face is not None and not head_in_box(head_point(points, width, height)[None], person_box):
                 hidden.append(face)
         return first_in_box(hidden) if hidden else None
 
