@@ -48,6 +48,7 @@ def _model(argv: list[str]) -> int:
 
         try:
             print(finder_model.resolve(allow_download=not args.no_download).describe())
+            print(finder_model.resolve_heads(allow_download=not args.no_download).describe())
         except finder_model.FinderModelError as err:
             print(f"poseact model: error: {err}", file=sys.stderr)
             return 3

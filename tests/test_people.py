@@ -106,6 +106,28 @@ def test_each_student_keeps_the_box_of_their_own_seat(model_buffer):
         assert {i: t.ident for i, t in held.items()} == {0: 5, 1: 3}
 
 
+def test_of_two_students_on_one_found_face_the_farther_ends(model_buffer):
+    # Two followed poses on one head (a face box of the head finder, 20 px wide at 400-420): the one whose face point
+    # is nearer the face stays. A neighbour a head width away, on a face of their own, stays too.
+    config = people.PeopleConfig(finder="classroom", one_per_face=True)
+    with people.PeoplePoser(model_buffer, config) as poser:
+        box = np.array([380, 180, 440, 300.0])
+
+        def track(ident: int, x: float, y: float):
+            return people._Track(ident, box, box, (360, 160, 460, 320), _Following(), 1000.0, points=_face_at(x, y))
+
+        poser._tracks = [track(1, 425, 212), track(2, 411, 210), track(3, 448, 212)]
+        faces = np.array([[400, 200, 420, 222.0], [438, 200, 458, 222.0]])
+        poser._pass_faces = (faces, np.array([0.9, 0.8]))
+        assert poser._face_duplicates(1000.0, 1280, 720) == {1}
+        # Outside a pass (no faces) or with the rule off, nobody ends.
+        poser._pass_faces = None
+        assert poser._face_duplicates(1000.0, 1280, 720) == set()
+        poser.config = people.PeopleConfig(finder="classroom", one_per_face=False)
+        poser._pass_faces = (faces, np.array([0.9, 0.8]))
+        assert poser._face_duplicates(1000.0, 1280, 720) == set()
+
+
 def test_landmark_box_uses_visible_upper_body():
     lm = np.zeros((33, 5), np.float32)
     lm[:, 3] = 1.0

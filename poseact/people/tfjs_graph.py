@@ -196,11 +196,28 @@ def _tensor_name(name: str) -> str:
     return name if ":" in name else name + ":0"
 
 
-def to_tflite(model_json_path: str) -> bytes:
-    """The model as a float32 TFLite flatbuffer (its inputs and outputs named as in the TFJS signature)."""
+def to_tflite(model_json_path: str, feeds: dict[str, tuple] | None = None, outputs: list[str] | None = None) -> bytes:
+    """The model as a float32 TFLite flatbuffer (its inputs and outputs named as in the TFJS signature).
+
+    Args:
+        model_json_path: The model's `model.json`.
+        feeds: Inner nodes to make the inputs instead, each replaced by a float32 placeholder of the given shape
+            (None for a dimension of any size): a graph whose own input side does not convert is cut there.
+        outputs: Inner nodes to make the outputs instead of the signature's.
+    """
     import tensorflow as tf  # noqa: PLC0415
 
     graph_def, input_names, output_names = build_graph_def(model_json_path)
+    if feeds:
+        for node in graph_def.node:
+            if node.name in feeds:
+                node.op = "Placeholder"
+                del node.input[:]
+                node.attr.clear()
+                node.attr["dtype"].type = tf.float32.as_datatype_enum
+                node.attr["shape"].shape.CopyFrom(tf.TensorShape(list(feeds[node.name])).as_proto())
+        input_names = list(feeds)
+    output_names = outputs or output_names
 
     def _import():
         tf.compat.v1.import_graph_def(graph_def, name="")

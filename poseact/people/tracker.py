@@ -126,6 +126,13 @@ class PeopleConfig:
             person under `min_presence_confidence`.
         hide_found_faces: Where no posing region of a classroom finder's box poses someone in it, try them again
             with the faces of the people already found greyed out (`PeoplePoser._pose_box`).
+        find_heads: On the classroom finder's path, also run the head finder (`poseact.people.head_finder`) on each
+            detection pass, and pose a box made from each head found that nobody is posed on
+            (`PeoplePoser._unposed_faces`).
+        min_head_score: The head finder's least face score.
+        one_per_face: On the classroom finder's path, run the head finder on each detection pass and end, of two
+            followed students whose faces lie on one face it found (and nearer that face than any other), the one
+            farther from it (`PeoplePoser._face_duplicates`).
         poses_per_second: On the classroom finder's path (a class; the landmarker's poses every frame), pose at
             most about this many person-poses per second of video: with more people than
             `poses_per_second / fps`, each is posed on every k-th frame only (k grows with the people tracked;
@@ -156,6 +163,9 @@ class PeopleConfig:
     min_person_score: float = 0.35
     min_box_presence: float = 0.3
     hide_found_faces: bool = True
+    find_heads: bool = False
+    min_head_score: float = 0.3
+    one_per_face: bool = False
     poses_per_second: float | None = None
 
     def __post_init__(self) -> None:
@@ -303,6 +313,26 @@ def rois_from_person_box(box: np.ndarray) -> list[Roi]:
 HELD = 0.5
 
 
+# A pose posed from a head finder's box is that head's when its face point lies within this many face widths of the
+# face box (each side): the head is about 1.8 face widths wide (`poseact.people.head_finder.FACE_OF_HEAD`), so 0.5
+# reaches past the head's edge but not to a neighbour's face, a head width or more away.
+FACE_REACH = 0.5
+
+
+# A head finder's face is already someone's when a pose's face point lies within this many face widths of it (each
+# side): the whole head and a little more (a pose's face point on a bent or turned head lands off the face box), still
+# short of a neighbour's face, a head width (1.8 face widths) from its centre or more.
+FACE_TAKEN = 1.0
+
+
+def on_face(points: np.ndarray, face: np.ndarray, reach: float = FACE_REACH) -> bool:
+    """Whether a pose's face (median of its face landmarks, pixels) lies on a head finder's face box, within `reach`
+    face widths of it."""
+    x, y = np.median(points[:11, :2], axis=0)
+    reach = reach * float(face[2] - face[0])
+    return bool(face[0] - reach <= x <= face[2] + reach and face[1] - reach <= y <= face[3] + reach)
+
+
 def head_in_box(points: np.ndarray, box: np.ndarray) -> bool:
     """Whether a pose's face (median of its face landmarks, or the one point given; pixels) lies in the upper part of
     a finder's box."""
@@ -339,6 +369,12 @@ def finder_at_hand(config: PeopleConfig) -> PeopleConfig:
             raise
         _warn_no_finder(err)
         return config.resolved("landmarker")
+    if config.find_heads:
+        try:
+            finder_model.resolve_heads()  # made once here, so that workers find it in the cache
+        except FinderModelError as err:
+            _LOG.warning("the head finder's model cannot be had (%s): the classroom finder runs without it", err)
+            return dataclasses.replace(config, find_heads=False)
     return config
 
 
@@ -442,6 +478,8 @@ class PeoplePoser:
         self._buffer = model_buffer
         self._finder_buffer = finder_buffer
         self._finder = None
+        self._heads = None  # the head finder: None until first needed, False where its model cannot be had
+        self._pass_faces: tuple[np.ndarray, np.ndarray] | None = None  # the head finder's faces on this pass
         # With finder="auto" the path is chosen on the first detection pass (`_choose`); until then the classroom
         # finder's settings size its search.
         self.config = config if config.finder == "auto" else config.resolved(config.finder)
@@ -469,6 +507,7 @@ class PeoplePoser:
         self.tiles_reused = 0  # detection tiles answered from their last detection (unchanged)
         self.boxes_posed = 0  # classroom finder boxes posed on detection passes
         self.boxes_held = 0  # classroom finder boxes not posed: a student already followed is in them
+        self.heads_boxed = 0  # heads nobody was posed on, on detection passes, posed from boxes of their own
         self.class_chunk = False  # finder="auto" chose the classroom finder's path
         self.refusals: list[tuple[str, float, float]] = []  # (phantom rule, face x, y in pixels) per refused pose
         # The frame (small, `camera_view`) that the tracks' crops and boxes are placed on: the last detection pass's,
@@ -592,13 +631,24 @@ class PeoplePoser:
     def _find_classroom(self, rgb: np.ndarray, finds: tuple[np.ndarray, np.ndarray] | None = None,
                         ) -> list[Found]:
         """Every person box of the classroom finder (`finds`, when it has just run), each posed by the landmark model
-        on its crop, but for the boxes of students already followed."""
-        model, detector = self._models()
+        on its crop, but for the boxes of students already followed; then every head the head finder shows that
+        nobody is posed on (`_unposed_faces`), posed from a box made from it."""
         height, width = rgb.shape[:2]
-        scale = np.array([width, height], np.float64)
         person_boxes, person_scores = finds if finds is not None else self._person_finder(self.config).find(rgb)
         boxes, scores, bodies, poses, starts, finder_boxes = [], [], [], [], [], []
         held = self._held_boxes(person_boxes, width, height)
+
+        def pose_in(person_box: np.ndarray, score: float, face: np.ndarray | None = None) -> None:
+            posed = self._posed_in_box(rgb, person_box, poses, face)
+            if posed is not None:
+                points, roi = posed
+                boxes.append(landmark_box(points, width, height))
+                bodies.append(body_box(points, width, height))
+                poses.append(points)
+                scores.append(score)
+                starts.append(roi)
+                finder_boxes.append(person_box)
+
         for index, (person_box, score) in enumerate(zip(person_boxes, person_scores)):
             if index in held:
                 # A student already followed, whose face is in this box's upper part: their follower carries them,
@@ -613,38 +663,88 @@ class PeoplePoser:
                 starts.append(rois_from_person_box(person_box)[0])
                 finder_boxes.append(person_box)
                 continue
-            crop = crop_box(person_box, self.config.crop_margin, width, height)
-            self.boxes_posed += 1
-            # Where the person shows their face, the pose detector's region first, as MediaPipe would start: started
-            # from a region of our own, the real seated raise's wrist began at visibility 0.26 instead of 0.49 and
-            # stayed under the rules' 0.5 while the hand was up (`poseact.pose.detector`). Only a face in this
-            # box's upper part: in a crowded crop the detector may find a neighbour's.
-            faces = [d.roi() for d in sorted(detector.detect(rgb, crop), key=lambda d: -d.score)
-                     if head_in_box(np.array([(d.box[:2] + d.box[2:]) / 2]), person_box)][:1]
-            posed = self._pose_box(rgb, person_box, crop, faces + rois_from_person_box(person_box), poses)
-            if posed is None:
-                continue  # nobody posed in the box
-            found, roi = posed
-            points = found.points[:NUM_LANDMARKS].astype(np.float32)
-            points[:, :2] /= scale
-            points[:, 2] /= width
-            if upside_down(points, width, height):
-                self.upside_down_refused += 1
-                self._refused("upside_down", points, width, height)
-                continue
-            box = landmark_box(points, width, height)
-            if area(box) <= 0:
-                continue
-            boxes.append(box)
-            bodies.append(body_box(points, width, height))
-            poses.append(points)
-            scores.append(float(score))
-            starts.append(roi)
-            finder_boxes.append(person_box)
+            pose_in(person_box, float(score))
+        self._pass_faces = None
+        if self.config.find_heads or self.config.one_per_face:
+            finder = self._head_finder()
+            self._pass_faces = finder.find(rgb) if finder is not None else None
+        if self.config.find_heads:
+            from poseact.people.head_finder import person_box_from_face  # noqa: PLC0415
+
+            for face, score in self._unposed_faces(rgb, poses):
+                self.heads_boxed += 1
+                box = person_box_from_face(face)
+                box[[0, 2]] = box[[0, 2]].clip(0, width)
+                box[[1, 3]] = box[[1, 3]].clip(0, height)
+                pose_in(box, float(score), face)
         return _merged(boxes, scores, bodies, poses, starts, finder_boxes)
 
+    def _posed_in_box(self, rgb: np.ndarray, person_box: np.ndarray, poses: list[np.ndarray],
+                      face: np.ndarray | None) -> tuple[np.ndarray, Roi] | None:
+        """The pose (frame-normalised points) of the person in a finder's box, and the region that posed them; None
+        when nobody is posed there (or only upside down). `face`: the head finder's face box the box was made from."""
+        _, detector = self._models()
+        height, width = rgb.shape[:2]
+        crop = crop_box(person_box, self.config.crop_margin, width, height)
+        self.boxes_posed += 1
+        # Where the person shows their face, the pose detector's region first, as MediaPipe would start: started
+        # from a region of our own, the real seated raise's wrist began at visibility 0.26 instead of 0.49 and
+        # stayed under the rules' 0.5 while the hand was up (`poseact.pose.detector`). Only a face in this
+        # box's upper part: in a crowded crop the detector may find a neighbour's.
+        found_faces = [d.roi() for d in sorted(detector.detect(rgb, crop), key=lambda d: -d.score)
+                       if head_in_box(np.array([(d.box[:2] + d.box[2:]) / 2]), person_box)][:1]
+        posed = self._pose_box(rgb, person_box, crop, found_faces + rois_from_person_box(person_box), poses, face)
+        if posed is None:
+            return None  # nobody posed in the box
+        found, roi = posed
+        points = found.points[:NUM_LANDMARKS].astype(np.float32)
+        points[:, :2] /= np.array([width, height], np.float64)
+        points[:, 2] /= width
+        if upside_down(points, width, height):
+            self.upside_down_refused += 1
+            self._refused("upside_down", points, width, height)
+            return None
+        if area(landmark_box(points, width, height)) <= 0:
+            return None
+        return points, roi
+
+    def _unposed_faces(self, rgb: np.ndarray, poses: list[np.ndarray]) -> list[tuple[np.ndarray, float]]:
+        """The head finder's faces (pixels) and scores that no pose of this pass (`poses`, frame-normalised) and no
+        live student has their face on (`on_face`), best first; none where the head finder cannot be had.
+
+        The person finder boxes about 0.84 of the students of a real class, and a box is not a pose: on 15
+        `classroom_cctv` frames 28 of the 99 students the label path missed had no person box, and 29 had one that
+        posed someone else. The head finder shows 162 of the 286 students it missed on the 60 frames, 124 of them
+        inside some person box's upper part, so every face nobody is on is posed, not only those beyond the boxes."""
+        if self._pass_faces is None:
+            return []
+        faces, face_scores = self._pass_faces
+        height, width = rgb.shape[:2]
+        scale = np.array([width, height], np.float64)
+        on = [p for p in poses if p is not None] + [t.points for t in self._tracks
+                                                   if t.points is not None and not t.follower.lost]
+        heads = [np.median(p[:11, :2], axis=0) * scale for p in on]
+        return [(face, float(score)) for face, score in zip(faces, face_scores)
+                if not any(on_face(head[None], face, FACE_TAKEN) for head in heads)]
+
+    def _head_finder(self):
+        """The head finder (made once), or None where its model cannot be had (a warning, once)."""
+        if self._heads is None:
+            from poseact.people import finder_model  # noqa: PLC0415
+            from poseact.people.head_finder import HeadFinder  # noqa: PLC0415
+
+            try:
+                model = finder_model.resolve_heads().path.read_bytes()
+            except FinderModelError as err:
+                _LOG.warning("the head finder's model cannot be had (%s): students the person finder misses stay "
+                             "missed; `poseact model --finder` fetches it", err)
+                self._heads = False
+                return None
+            self._heads = HeadFinder(model, self.config.min_head_px or 20.0, self.config.min_head_score)
+        return self._heads or None
+
     def _pose_box(self, rgb: np.ndarray, person_box: np.ndarray, crop: tuple[int, int, int, int], rois: list[Roi],
-                  posed: list[np.ndarray]) -> tuple[RawPose, Roi] | None:
+                  posed: list[np.ndarray], own_face: np.ndarray | None = None) -> tuple[RawPose, Roi] | None:
         """The first region of `rois` that poses someone in a finder's box (pose flag `min_box_presence` or more, the
         face in the box's upper part: `head_in_box`), with that pose; None when none does.
 
@@ -659,7 +759,8 @@ class PeoplePoser:
         def first_in_box(hide: list[np.ndarray] | None) -> tuple[RawPose, Roi] | None:
             for roi in rois:
                 found = model.pose(rgb, roi, hide, clip=crop)
-                if found.flag >= self.config.min_box_presence and head_in_box(found.points, person_box):
+                if (found.flag >= self.config.min_box_presence and head_in_box(found.points, person_box)
+                        and (own_face is None or on_face(found.points, own_face))):
                     return found, roi
             return None
 
@@ -973,12 +1074,32 @@ class PeoplePoser:
         self._next_id += 1
         return self._next_id - 1
 
+    def _face_duplicates(self, now_ms: float, width: int, height: int) -> set[int]:
+        """Ids of students seen now whose face lies on a face of this pass's head finder (`FACE_TAKEN`) nearer to it
+        than any other face, where another such student's face is nearer still: two poses on one head."""
+        if self._pass_faces is None or not self.config.one_per_face or not len(self._pass_faces[0]):
+            return set()
+        faces = self._pass_faces[0]
+        centres = np.stack([(faces[:, 0] + faces[:, 2]) / 2, (faces[:, 1] + faces[:, 3]) / 2], axis=1)
+        on: dict[int, list[tuple[float, int]]] = {}
+        for track in self._tracks:
+            if track.points is None or track.last_seen_ms != now_ms:
+                continue
+            head = head_point(track.points, width, height)
+            gaps = np.linalg.norm(centres - head, axis=1)
+            nearest = int(np.argmin(gaps))
+            if on_face(head[None], faces[nearest], FACE_TAKEN):
+                on.setdefault(nearest, []).append((float(gaps[nearest]), track.ident))
+        return {ident for held in on.values() for _, ident in sorted(held)[1:]}
+
     def _prune(self, now_ms: float, width: int, height: int) -> None:
         c = self.config
         keep: list[_Track] = []
+        twice = self._face_duplicates(now_ms, width, height)
+        self._pass_faces = None  # faces hold for the frame of their pass only
         for track in sorted(self._tracks, key=lambda t: t.ident):
             lost = now_ms - track.last_seen_ms > 1000 * c.max_missing_s
-            duplicate = any(iou(track.box, k.box) > c.duplicate_iou or (
+            duplicate = track.ident in twice or any(iou(track.box, k.box) > c.duplicate_iou or (
                 track.points is not None and k.points is not None and track.last_seen_ms == k.last_seen_ms
                 and (same_body(track.points, k.points, width, height)
                      or contained(track.box, torso_box(k.points, width, height)) > 0.6
@@ -1019,5 +1140,5 @@ def _as_array(landmarks) -> np.ndarray:
 __all__ = ["CLASS_SIZE", "DETECTOR_HEAD_PX", "DETECTOR_INPUT_PX", "FINDER_DEFAULTS", "FINDERS", "FOLLOWERS",
            "Observation", "PeopleConfig", "PeoplePoser", "body_box", "camera_shift", "camera_view", "crop_box",
            "detection_grids", "finder_at_hand", "finder_buffer", "iou", "landmark_box", "match", "merge_detections",
-           "on_arm", "pose_interval", "same_body", "same_face", "similarity", "tiles", "too_small", "torso_box",
-           "upside_down", "uses_finder"]
+           "on_arm", "on_face", "pose_interval", "same_body", "same_face", "similarity", "tiles", "too_small",
+           "torso_box", "upside_down", "uses_finder"]
