@@ -30,6 +30,8 @@ def test_exact_is_todays_path_and_the_default_is_the_fast_one():
     assert _options("--exact", "--finder", "classroom").people.follower == "tasks"
     assert _options("--follower", "roi", "--hold-still").people.hold_still
     assert _options("--poses-per-second", "0").people.poses_per_second is None
+    # The head finder is asked for (docs/people.md#the-head-finder---find-heads), not on by default.
+    assert (_options().people.find_heads, _options("--find-heads").people.find_heads) == (False, True)
     assert (_options().workers, _options("--balance-workers", "2").workers) == (1, 2)  # chunks: see plan_chunks
     args = label.build_parser().parse_args(["--input", "x", "--model", "rules", "--output", "o", "--exact"])
     assert label._pose_model_spec(args) == "full"
