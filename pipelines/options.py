@@ -134,8 +134,8 @@ def label_parser() -> argparse.ArgumentParser:
                              "it finds a class of 12 or more, else landmarker (default: auto; --exact: landmarker)")
     parser.add_argument("--find-heads", action="store_true",
                         help="in a class, also run the head finder (FaceBoxes) on each detection pass and pose every "
-                             "head nobody is posed on: more students found, more persons on no student "
-                             "(docs/people.md)")
+                             "head nobody is posed on: more students found on a frame, but more persons on no student "
+                             "and about twice the ids per student over a video (docs/people.md)")
     parser.add_argument("--max-duration", type=float, default=6 * 3600.0, help="reject longer videos (s)")
     parser.add_argument("--overlay", action="store_true", help="also write an annotated overlay.mp4 per video")
     parser.add_argument("--blur-faces", action="store_true",
