@@ -37,13 +37,13 @@ PY
 )
 [ "$cv2_owners" = "opencv-python-headless" ] || { echo "[setup] expected only opencv-python-headless to provide cv2, found: $cv2_owners" >&2; exit 1; }
 
-echo "[setup] checking the pose model and the classroom finders (persons, and heads for --find-heads)"
-# The finders (used by --finder classroom and --find-heads) come from their CDN or the npm registry; without either
-# (exit status 3), the rest still works.
+echo "[setup] checking the pose model and the classroom finders (of persons, and of heads)"
+# The finders (used by the classroom path, and by the head finder when asked for) come from their CDN or the npm
+# registry; without either (exit status 3), the rest still works.
 status=0
 .venv/bin/poseact model --pose-model "${POSEACT_POSE_MODEL:-full}" --finder || status=$?
 if [ "$status" = 3 ]; then
-  echo "[setup] a classroom finder could not be fetched: --finder classroom or --find-heads (and their tests) will not run" >&2
+  echo "[setup] a classroom finder could not be fetched: the classroom path or the head finder (and their tests) will not run" >&2
 elif [ "$status" != 0 ]; then
   exit "$status"
 fi
