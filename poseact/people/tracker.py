@@ -710,7 +710,8 @@ class PeoplePoser:
 
     def _unposed_faces(self, rgb: np.ndarray, poses: list[np.ndarray]) -> list[tuple[np.ndarray, float]]:
         """The head finder's faces (pixels) and scores that no pose of this pass (`poses`, frame-normalised) and no
-        live student has their face on (`on_face`), best first; none where the head finder cannot be had.
+        live student has their face on (`on_face` within `FACE_TAKEN`), best first; none where the head finder
+        cannot be had.
 
         The person finder boxes about 0.84 of the students of a real class, and a box is not a pose: on 15
         `classroom_cctv` frames 28 of the 99 students the label path missed had no person box, and 29 had one that
@@ -720,10 +721,9 @@ class PeoplePoser:
             return []
         faces, face_scores = self._pass_faces
         height, width = rgb.shape[:2]
-        scale = np.array([width, height], np.float64)
         on = [p for p in poses if p is not None] + [t.points for t in self._tracks
                                                    if t.points is not None and not t.follower.lost]
-        heads = [np.median(p[:11, :2], axis=0) * scale for p in on]
+        heads = [head_point(p, width, height) for p in on]
         return [(face, float(score)) for face, score in zip(faces, face_scores)
                 if not any(on_face(head[None], face, FACE_TAKEN) for head in heads)]
 
