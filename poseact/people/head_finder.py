@@ -133,11 +133,9 @@ class HeadFinder:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image = cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR) if size != (width, height) else rgb
         ph, pw = (math.ceil(image.shape[0] / PAD) * PAD, math.ceil(image.shape[1] / PAD) * PAD)
-        tensor = np.zeros((1, ph, pw, 3), np.float32)
-        tensor[0, :image.shape[0], :image.shape[1]] = image.astype(np.float32) * (2.0 / 255.0) - 1.0
         # Padding is 0 before standardising in the graph, so -1 after.
-        tensor[0, image.shape[0]:] = -1.0
-        tensor[0, :, image.shape[1]:] = -1.0
+        tensor = np.full((1, ph, pw, 3), -1.0, np.float32)
+        tensor[0, :image.shape[0], :image.shape[1]] = image.astype(np.float32) * (2.0 / 255.0) - 1.0
         if self._shape != tensor.shape:
             self._interpreter.resize_tensor_input(self._input, tensor.shape)
             self._interpreter.allocate_tensors()

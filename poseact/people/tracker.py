@@ -740,7 +740,8 @@ class PeoplePoser:
                              "missed; `poseact model --finder` fetches it", err)
                 self._heads = False
                 return None
-            self._heads = HeadFinder(model, self.config.min_head_px or 20.0, self.config.min_head_score)
+            # Only on the classroom path, whose resolved config always has its head floor.
+            self._heads = HeadFinder(model, self.config.min_head_px, self.config.min_head_score)
         return self._heads or None
 
     def _pose_box(self, rgb: np.ndarray, person_box: np.ndarray, crop: tuple[int, int, int, int], rois: list[Roi],
