@@ -104,6 +104,8 @@ def write_lecture(output: str, done: FinishedLecture, overlay: Any = None) -> di
         "chunks": done.chunks, "persons": len(tracks), "frames": len(done.people_per_frame),
         "frames_seen_per_person": {str(t["person"]): int(t["frames"]) for t in tracks},
         "tracks_merged_as_duplicates": int(done.tracking.get("duplicates_ended", 0)),
+        # In a class, tracks joined into another that sat on the same head (`poseact.people.shadows`).
+        "tracks_joined_on_one_head": int(done.tracking.get("shadows_joined", 0)),
         "jumps_refused": int(done.tracking.get("jumps_refused", 0)),
         "seats_left": int(done.tracking.get("seats_left", 0)),
         "camera_moves": int(done.tracking.get("camera_moves", 0)),

@@ -20,6 +20,7 @@ import numpy as np
 
 from poseact.data.normalize import normalize
 from poseact.label.hand_motion import frame_motion, grey
+from poseact.people.shadows import join_shadows
 from poseact.people.tracker import Observation, PeopleConfig, PeoplePoser, similarity
 from poseact.pose.landmarks import NUM_LANDMARKS
 from poseact.pose.video import Chunk, VideoInfo, VideoLimits, iter_frames
@@ -72,8 +73,9 @@ class ChunkPose:
             `upside_down_refused` (poses refused because they stood on their head: a pose on
             an object), and
             the counts of `--hold-still` (`poses_held`, `tiles_searched`, `tiles_reused`); the classroom finder's
-            boxes posed and held (`finder_boxes_posed`, `finder_boxes_held`), and `class_chunks` (1 where
-            `finder="auto"` found a class).
+            boxes posed and held (`finder_boxes_posed`, `finder_boxes_held`), `class_chunks` (1 where
+            `finder="auto"` found a class), and `shadows_joined` (in a class, tracks joined into another
+            on the same head: `poseact.people.shadows`).
         hand_motion: Local track id -> (F,) motion of the person's hands low in front since the previous
             sampled frame (`poseact.label.hand_motion.frame_motion`), NaN where not measured. Measured on every
             sampled frame, posed or not (with the person's last posed landmarks).
@@ -151,16 +153,21 @@ def pose_chunk(
                                      np.zeros((count, 4), np.float32))
             landmarks, detected, boxes = tracks[obs.track]
             landmarks[index], detected[index], boxes[index] = obs.landmarks, True, obs.box
-    for landmarks, detected, boxes in tracks.values():
-        fill_skipped(posed, landmarks, detected, boxes)
-    people = np.sum([d for _, d, _ in tracks.values()], axis=0) if tracks else np.zeros(count)
     hands = {}
     for track in sorted(tracks):
         hands[track] = np.full(count, np.nan, np.float32)
         for index, value in motion.get(track, {}).items():
             hands[track][index] = value
+    tracking["shadows_joined"] = 0
+    if poser.class_chunk:  # two tracks on one student's head are one student (`poseact.people.shadows`)
+        tracks, hands, joined = join_shadows(tracks, hands, info.width, info.height,
+                                             max(1, round(poser.config.reuse_s * fps)))
+        tracking["shadows_joined"] = len(joined)
+    for landmarks, detected, boxes in tracks.values():
+        fill_skipped(posed, landmarks, detected, boxes)
+    people_per_frame = np.sum([d for _, d, _ in tracks.values()], axis=0) if tracks else np.zeros(count)
     return ChunkPose(chunk, np.asarray(times, np.float64), dict(sorted(tracks.items())), info.width, info.height,
-                     seconds, np.asarray(people, np.int64), tracking, hands, refusals)
+                     seconds, np.asarray(people_per_frame, np.int64), tracking, hands, refusals)
 
 
 def fill_skipped(posed: np.ndarray, landmarks: np.ndarray, detected: np.ndarray, boxes: np.ndarray) -> None:

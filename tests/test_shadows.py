@@ -1,0 +1,75 @@
+"""Two tracks on one student's head are joined once a class chunk is posed (`poseact.people.shadows`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from poseact.people import shadows
+
+WIDTH, HEIGHT, FRAMES = 1000, 500, 60
+HEAD = 40.0  # px
+SHOULDERS = HEAD * shadows.SHOULDERS_PER_HEAD
+
+
+def _track(x: float, frames: range, shoulders: float = SHOULDERS, y: float = 200.0):
+    """A made track: its face at (x, y) pixels and its shoulders below it, found on `frames`."""
+    landmarks = np.zeros((FRAMES, 33, 5), np.float32)
+    detected = np.zeros(FRAMES, bool)
+    for i in frames:
+        landmarks[i, :11, :2] = (x / WIDTH, y / HEIGHT)
+        landmarks[i, 11, :2] = ((x + shoulders / 2) / WIDTH, (y + 30) / HEIGHT)
+        landmarks[i, 12, :2] = ((x - shoulders / 2) / WIDTH, (y + 30) / HEIGHT)
+        landmarks[i, :, 3:] = 0.9
+        detected[i] = True
+    return landmarks, detected, np.tile(np.array([x - 30, y - 30, x + 30, y + 90], np.float32), (FRAMES, 1))
+
+
+def test_a_head_width_is_read_from_the_shoulders_of_the_students_around():
+    # Five students in a row with 40 px heads; one pose's shoulders are spread over a neighbour (100 px). Each one's
+    # head width is the median over the five nearest: 40 px, theirs too.
+    faces = np.array([[100.0 + 50 * i, 200.0] for i in range(5)])
+    shoulders = np.array([SHOULDERS, SHOULDERS, 100.0, SHOULDERS, SHOULDERS])
+    assert np.allclose(shadows.local_head_widths(faces, shoulders), HEAD)
+    assert shadows.local_head_widths(np.zeros((0, 2)), np.zeros(0)).shape == (0,)
+
+
+def test_the_face_gap_of_two_tracks_alive_together_or_one_after_the_other():
+    def faces(x, frames):
+        landmarks, detected, _ = _track(x, frames)
+        return shadows.face_points(landmarks, detected, WIDTH, HEIGHT)
+
+    assert np.isclose(shadows.face_gap(faces(100, range(0, 40)), faces(112, range(20, 60)), 10), 12.0)
+    # One after the other: from where the first ends to where the second begins, within `max_gap` frames.
+    assert np.isclose(shadows.face_gap(faces(100, range(0, 20)), faces(109, range(29, 60)), 10), 9.0)
+    assert shadows.face_gap(faces(100, range(0, 20)), faces(109, range(30, 60)), 10) == float("inf")
+    assert shadows.face_gap(faces(100, range(0)), faces(109, range(29, 60)), 10) == float("inf")
+
+
+def test_tracks_on_one_head_are_joined_and_neighbours_are_not():
+    # A row of six students, heads 40 px, 50 px apart (1.25 head widths).
+    tracks = {i: _track(100.0 + 50 * i, range(FRAMES)) for i in range(6)}
+    tracks[2] = _track(200.0, range(0, 50))  # student 2, lost for the last 10 frames
+    tracks[10] = _track(212.0, range(20, 60))  # a second pose 12 px (0.3 head widths) from student 2's face
+    # Someone 34 px (0.85 head widths) above student 4: no two labelled heads are closer than 0.8 head widths, so a
+    # neighbour half hidden behind them.
+    tracks[11] = _track(300.0, range(FRAMES), y=166.0)
+    tracks[5] = _track(350.0, range(0, 20))  # student 5's follower lost them...
+    tracks[12] = _track(355.0, range(28, 60))  # ...and the next pass found them under a new id
+    tracks[13] = _track(700.0, range(0, 10))  # a place left...
+    tracks[14] = _track(702.0, range(40, 60))  # ...and taken again long after (beyond `max_gap`)
+    hands = {t: np.full(FRAMES, float(t), np.float32) for t in tracks}
+    left, hands_left, joined = shadows.join_shadows(tracks, hands, WIDTH, HEIGHT, max_gap=15)
+    assert joined == {10: 2, 5: 12}
+    assert set(left) == set(hands_left) == {0, 1, 2, 3, 4, 11, 12, 13, 14}
+    # The kept track keeps its own frames and takes the joined one's where it was not found.
+    landmarks, detected, _ = left[2]
+    assert detected.all()
+    assert np.isclose(landmarks[30, 0, 0] * WIDTH, 200.0) and np.isclose(landmarks[55, 0, 0] * WIDTH, 212.0)
+    assert (hands_left[2][:50] == 2).all() and (hands_left[2][50:] == 10).all()
+    assert left[12][1][:20].all() and not left[12][1][20:28].any() and left[12][1][28:].all()
+
+
+def test_one_track_or_none_is_left_as_it_is():
+    one = {3: _track(100.0, range(FRAMES))}
+    assert shadows.join_shadows(one, {}, WIDTH, HEIGHT, 15) == (one, {}, {})
+    assert shadows.join_shadows({}, {}, WIDTH, HEIGHT, 15) == ({}, {}, {})
