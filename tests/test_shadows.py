@@ -47,6 +47,9 @@ def test_the_face_gap_of_two_tracks_alive_together_or_one_after_the_other():
     assert np.isclose(shadows.face_gap(faces(100, range(0, 20)), faces(109, range(29, 60)), 10), 9.0)
     assert shadows.face_gap(faces(100, range(0, 20)), faces(109, range(30, 60)), 10) == float("inf")
     assert shadows.face_gap(faces(100, range(0)), faces(109, range(29, 60)), 10) == float("inf")
+    # The later one first, or one found while the other was lost: their two frames nearest in time.
+    assert np.isclose(shadows.face_gap(faces(109, range(29, 60)), faces(100, range(0, 20)), 10), 9.0)
+    assert np.isclose(shadows.face_gap(faces(100, [*range(0, 10), *range(40, 50)]), faces(106, range(18, 30)), 10), 6.0)
 
 
 def test_tracks_on_one_head_are_joined_and_neighbours_are_not():

@@ -61,19 +61,24 @@ def shoulder_width(track: tuple[np.ndarray, np.ndarray, np.ndarray], width: int,
 
 def face_gap(a: np.ndarray, b: np.ndarray, max_gap: int) -> float:
     """How far apart two tracks' faces are (pixels; `face_points` of each): the median over the frames both were found
-    on; where they share none, from the face where the earlier ends to where the later begins, if it begins within
-    `max_gap` frames. Inf otherwise."""
-    both = ~np.isnan(a[:, 0]) & ~np.isnan(b[:, 0])
+    on; where they share none, between their two frames nearest in time (where one ends and the other begins), if
+    those are at most `max_gap` frames apart. Inf otherwise."""
+    seen_a, seen_b = ~np.isnan(a[:, 0]), ~np.isnan(b[:, 0])
+    both = seen_a & seen_b
     if both.any():
         return float(np.median(np.linalg.norm(a[both] - b[both], axis=1)))
-    seen_a, seen_b = np.flatnonzero(~np.isnan(a[:, 0])), np.flatnonzero(~np.isnan(b[:, 0]))
-    if not len(seen_a) or not len(seen_b):
+    frames_a, frames_b = np.flatnonzero(seen_a), np.flatnonzero(seen_b)
+    if not len(frames_a) or not len(frames_b):
         return float("inf")
-    (early, late) = (a, b) if seen_a[-1] < seen_b[0] else (b, a)
-    end, begin = np.flatnonzero(~np.isnan(early[:, 0]))[-1], np.flatnonzero(~np.isnan(late[:, 0]))[0]
-    if begin - end > max_gap:
+    # For each of a's frames, b's nearest in time (frames_b is sorted).
+    after = np.clip(np.searchsorted(frames_b, frames_a), 0, len(frames_b) - 1)
+    before = np.clip(after - 1, 0, len(frames_b) - 1)
+    nearest = np.where(np.abs(frames_b[before] - frames_a) < np.abs(frames_b[after] - frames_a), before, after)
+    i = int(np.argmin(np.abs(frames_b[nearest] - frames_a)))
+    j = int(frames_b[nearest[i]])
+    if abs(j - int(frames_a[i])) > max_gap:
         return float("inf")
-    return float(np.linalg.norm(early[end] - late[begin]))
+    return float(np.linalg.norm(a[frames_a[i]] - b[j]))
 
 
 def join_shadows(tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]], hands: dict[int, np.ndarray],
