@@ -11,11 +11,9 @@ import pytest
 from poseact.people import shadows
 
 WIDTH, HEIGHT, FRAMES = 1000, 500, 60
-HEAD = 40.0  # px
-SHOULDERS = HEAD * shadows.SHOULDERS_PER_HEAD
 
 
-def _track(x: float, frames: range, shoulders: float = SHOULDERS, y: float = 200.0):
+def _track(x: float, frames: range, y: float = 200.0, shoulders: float = 40.0):
     """A made track: its face at (x, y) pixels and its shoulders below it, found on `frames`."""
     landmarks = np.zeros((FRAMES, 33, 5), np.float32)
     detected = np.zeros(FRAMES, bool)
@@ -28,13 +26,13 @@ def _track(x: float, frames: range, shoulders: float = SHOULDERS, y: float = 200
     return landmarks, detected, np.tile(np.array([x - 30, y - 30, x + 30, y + 90], np.float32), (FRAMES, 1))
 
 
-def test_a_head_width_is_read_from_the_shoulders_of_the_students_around():
-    # Five students in a row with 40 px heads; one pose's shoulders are spread over a neighbour (100 px). Each one's
-    # head width is the median over the five nearest: 40 px, theirs too.
-    faces = np.array([[100.0 + 50 * i, 200.0] for i in range(5)])
-    shoulders = np.array([SHOULDERS, SHOULDERS, 100.0, SHOULDERS, SHOULDERS])
-    assert np.allclose(shadows.local_head_widths(faces, shoulders), HEAD)
-    assert shadows.local_head_widths(np.zeros((0, 2)), np.zeros(0)).shape == (0,)
+def test_the_spacing_of_a_class_is_read_around_each_student():
+    # Five students in a row, 50 px apart, and a second pose 10 px from the middle one: each one's nearest neighbour is
+    # 50 px away but for those two (10 px); over the five nearest, everyone's spacing is still 50 px.
+    faces = np.array([[100.0 + 50 * i, 200.0] for i in range(5)] + [[200.0, 190.0]])
+    assert np.allclose(shadows.local_spacing(faces), 50.0)
+    assert np.isnan(shadows.local_spacing(np.array([[1.0, 2.0]]))).all()
+    assert shadows.local_spacing(np.zeros((0, 2))).shape == (0,)
 
 
 def test_the_face_gap_of_two_tracks_alive_together_or_one_after_the_other():
@@ -53,12 +51,12 @@ def test_the_face_gap_of_two_tracks_alive_together_or_one_after_the_other():
 
 
 def test_tracks_on_one_head_are_joined_and_neighbours_are_not():
-    # A row of six students, heads 40 px, 50 px apart (1.25 head widths).
+    # A row of six students 50 px apart: a spacing of 50 px, so faces within 20 px (`SAME_HEAD`) are one student's.
     tracks = {i: _track(100.0 + 50 * i, range(FRAMES)) for i in range(6)}
     tracks[2] = _track(200.0, range(0, 50))  # student 2, lost for the last 10 frames
-    tracks[10] = _track(212.0, range(20, 60))  # a second pose 12 px (0.3 head widths) from student 2's face
-    # Someone 34 px (0.85 head widths) above student 4: no two labelled heads are closer than 0.8 head widths, so a
-    # neighbour half hidden behind them.
+    tracks[10] = _track(212.0, range(20, 60))  # a second pose 12 px from student 2's face
+    # Someone 34 px above student 4 (0.68 of the row's spacing; no two labelled heads are closer than 0.58 of theirs),
+    # a neighbour half hidden behind them.
     tracks[11] = _track(300.0, range(FRAMES), y=166.0)
     tracks[5] = _track(350.0, range(0, 20))  # student 5's follower lost them...
     tracks[12] = _track(355.0, range(28, 60))  # ...and the next pass found them under a new id
@@ -86,16 +84,16 @@ CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classro
 
 
 @pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
-def test_on_a_real_class_frame_the_second_poses_on_a_head_are_joined(tmp_path, monkeypatch):
-    # Frame 18 as a 4 s still (two detection passes), through the label path as `bench people` runs it. Without the
-    # join, one labelled student was listed twice and one person sat beside a head (measured); with it, neither, and
-    # the same students are found.
+def test_on_a_real_class_frame_a_second_pose_on_a_head_is_joined(tmp_path, monkeypatch):
+    # Frame 51 as a 4 s still (two detection passes), through the label path as `bench people` runs it. Without the
+    # join, one labelled student was listed twice (26 persons, 23 students found: measured); with it, once (25
+    # persons), and the same students are found.
     from pipelines import bench_people, label, options
     from poseact.data.annotations import read_yolo
     from poseact.label import rules
     from poseact.pose import pose_model
 
-    frame = next(f for f in read_yolo(str(CCTV)) if f.key == "18")
+    frame = next(f for f in read_yolo(str(CCTV)) if f.key == "51")
     rgb = cv2.cvtColor(cv2.imread(frame.path), cv2.COLOR_BGR2RGB)
     label_args = options.label_parser().parse_args(["--input", "-", "--model", "rules", "--output", "-"])
     label_options = label._options(label_args, rules.card())

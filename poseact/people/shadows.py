@@ -2,12 +2,15 @@
 
 The tracker ends a second pose on a student as it goes (`poseact.people.phantoms.same_body`,
 `poseact.people.tracker.same_face`), judging each pair of poses by their own shoulder widths, on one frame. In a class
-seen from above, shoulders are short and vary (a student's shoulder width is 0.55-1.25 of their labelled head width on
-the classroom_cctv frames, 10th to 90th percentile), and two tracks on one head are not always alive on the same frame:
-a student's follower is lost and a later detection pass starts them again under a new id. With the whole chunk at hand,
-both can be seen: two tracks whose faces lie on one head, on the frames they share, or where one ends and the other
-begins, are one student (`join_shadows`). The head's size comes from the students around them
-(`local_head_widths`): a class sits in rows at about one depth.
+seen from high at the back, shoulders look short and vary (a student's shoulder width was 0.55-1.25 of their labelled
+head width on the classroom_cctv frames, 10th to 90th percentile), and two tracks on one head are not always alive on
+the same frame: a student's follower is lost and a later detection pass starts them again under a new id. With the
+whole chunk at hand, both can be seen: two tracks whose faces lie on one head, on the frames they share, or where one
+ends and the other begins, are one student (`join_shadows`).
+
+How close is "on one head" is read from the class itself, not from a body part whose size depends on where the camera
+is: the spacing between neighbouring students where they sit (`local_spacing`). Heads in a class do not overlap much
+whatever the camera's angle, and the spacing scales with their size in the picture.
 """
 
 from __future__ import annotations
@@ -16,17 +19,15 @@ import numpy as np
 
 from poseact.people.heads import FACE
 
-# Two tracks are one student when their faces lie within this many head widths of each other. Of 17,810 pairs of
-# labelled heads on the 60 classroom_cctv frames none is closer than 0.8 head widths (centre to centre): heads that
-# close would cover each other. Half a head width leaves room for the error of the local width (`local_head_widths`).
-SAME_HEAD = 0.5
-# A seated student's shoulder width over their head width, as this camera angle shows them: the median over the 1,195
-# students the label path matched to a labelled head on the 60 classroom_cctv frames (0.55-1.25, 10th-90th percentile;
-# a camera high at the back sees shoulders short).
-SHOULDERS_PER_HEAD = 0.93
-# The local head width is the median over this many students whose faces are nearest (themselves included): one
-# student's shoulders vary too much (above) to size their own head.
-HEAD_NEIGHBOURS = 5
+# Two tracks are one student when their faces lie within this share of the local spacing (`local_spacing`). On the 60
+# classroom_cctv frames a labelled head's nearest neighbour is 1.34 head widths away at the median (0.95 at the 5th
+# percentile), and of 17,810 pairs of labelled heads none is closer than 0.58 of their local spacing measured the same
+# way. 0.4 (about half a head width there) leaves room for a face point a little off its head, and for the spacing of
+# tracks, which a second pose on someone makes shorter (so fewer are joined, never more).
+SAME_HEAD = 0.4
+# The local spacing is the median, over this many students whose faces are nearest (themselves included), of each one's
+# distance to their nearest neighbour: one student's nearest neighbour may be a second pose on them.
+NEIGHBOURS = 5
 
 
 def face_points(landmarks: np.ndarray, detected: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -35,28 +36,22 @@ def face_points(landmarks: np.ndarray, detected: np.ndarray, width: int, height:
     return np.where(detected[:, None], faces, np.nan)
 
 
-def local_head_widths(faces: np.ndarray, shoulders: np.ndarray) -> np.ndarray:
-    """Each student's head width (pixels) from the shoulders of the `HEAD_NEIGHBOURS` students nearest them.
+def local_spacing(faces: np.ndarray) -> np.ndarray:
+    """(N,) each student's local spacing (pixels): the median, over the `NEIGHBOURS` students whose faces are nearest
+    theirs (them included), of each one's distance to their own nearest neighbour. NaN with fewer than two students.
 
     Args:
         faces: (N, 2) each student's face point (pixels).
-        shoulders: (N,) each student's shoulder width (pixels).
     """
     faces = np.asarray(faces, np.float64).reshape(-1, 2)
-    if not len(faces):
-        return np.zeros(0)
+    if len(faces) < 2:
+        return np.full(len(faces), np.nan)
     gaps = np.linalg.norm(faces[:, None, :] - faces[None, :, :], axis=2)
-    nearest = np.argsort(gaps, axis=1, kind="stable")[:, :HEAD_NEIGHBOURS]
-    return np.median(np.asarray(shoulders, np.float64)[nearest], axis=1) / SHOULDERS_PER_HEAD
-
-
-def shoulder_width(track: tuple[np.ndarray, np.ndarray, np.ndarray], width: int, height: int) -> float:
-    """A track's shoulder width (pixels), the median over the frames it was found on."""
-    landmarks, detected = track[0][track[1]], track[1]
-    if not detected.any():
-        return float("nan")
-    return float(np.median(np.linalg.norm((landmarks[:, 11, :2] - landmarks[:, 12, :2]) * np.array([width, height]),
-                                          axis=1)))
+    np.fill_diagonal(gaps, np.inf)
+    nearest_gap = gaps.min(axis=1)
+    np.fill_diagonal(gaps, -1.0)  # each student first among their own neighbours
+    nearest = np.argsort(gaps, axis=1, kind="stable")[:, :NEIGHBOURS]
+    return np.median(nearest_gap[nearest], axis=1)
 
 
 def face_gap(a: np.ndarray, b: np.ndarray, max_gap: int) -> float:
@@ -86,8 +81,8 @@ def join_shadows(tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]], h
     """Join the tracks of a class chunk that are one student.
 
     Tracks are taken longest first (most frames found; the lower id on a tie); each joins the first track kept before
-    it whose face lies within `SAME_HEAD` of their mean local head width (`face_gap`, `local_head_widths`). The kept
-    track keeps its frames and takes the joined one's where it was not found.
+    it whose face lies within `SAME_HEAD` of their mean local spacing (`face_gap`, `local_spacing`, where each track's
+    face is its median face point). The kept track keeps its frames and takes the joined one's where it was not found.
 
     Args:
         tracks: Track id -> (landmarks (F, 33, 5) frame-normalised, detected (F,), boxes (F, 4)), as
@@ -105,16 +100,15 @@ def join_shadows(tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]], h
     idents = list(tracks)
     faces = {t: face_points(tracks[t][0], tracks[t][1], width, height) for t in idents}
     seen = [t for t in idents if tracks[t][1].any()]
-    heads = dict.fromkeys(idents, np.nan)
+    spacing = dict.fromkeys(idents, np.nan)
     if seen:
-        centres = np.stack([np.nanmedian(faces[t], axis=0) for t in seen])
-        heads.update(zip(seen, local_head_widths(centres, [shoulder_width(tracks[t], width, height) for t in seen])))
+        spacing.update(zip(seen, local_spacing(np.stack([np.nanmedian(faces[t], axis=0) for t in seen]))))
     order = sorted(idents, key=lambda t: (-int(tracks[t][1].sum()), t))
     kept: list[int] = []
     joined: dict[int, int] = {}
 
-    def one_student(a: int, b: int) -> bool:  # a NaN head width (never found) is no one's
-        return face_gap(faces[a], faces[b], max_gap) < SAME_HEAD * (heads[a] + heads[b]) / 2
+    def one_student(a: int, b: int) -> bool:  # a NaN spacing (never found) is no one's
+        return face_gap(faces[a], faces[b], max_gap) < SAME_HEAD * (spacing[a] + spacing[b]) / 2
 
     for track in order:
         into = next((k for k in kept if one_student(track, k)), None)
@@ -133,5 +127,4 @@ def join_shadows(tracks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]], h
     return left, {t: h for t, h in hands.items() if t not in joined}, joined
 
 
-__all__ = ["HEAD_NEIGHBOURS", "SAME_HEAD", "SHOULDERS_PER_HEAD", "face_gap", "face_points", "join_shadows",
-           "local_head_widths", "shoulder_width"]
+__all__ = ["NEIGHBOURS", "SAME_HEAD", "face_gap", "face_points", "join_shadows", "local_spacing"]
