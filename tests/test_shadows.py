@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
@@ -13,7 +14,7 @@ from poseact.people import shadows
 WIDTH, HEIGHT, FRAMES = 1000, 500, 60
 
 
-def _track(x: float, frames: range, y: float = 200.0, shoulders: float = 40.0):
+def _track(x: float, frames: Iterable[int], y: float = 200.0, shoulders: float = 40.0):
     """A made track: its face at (x, y) pixels and its shoulders below it, found on `frames`."""
     landmarks = np.zeros((FRAMES, 33, 5), np.float32)
     detected = np.zeros(FRAMES, bool)
