@@ -41,8 +41,9 @@ class HeadMatch:
 
 
 def head_point(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The head of a pose, in pixels: the median of its face landmarks (x, y normalised to the frame)."""
-    return np.median(landmarks[list(FACE), :2], axis=0) * np.array([width, height], np.float32)
+    """The head of a pose, in pixels: the median of its face landmarks (x, y normalised to the frame). Landmarks of
+    shape (33, C) give (2,); a stack of poses (..., 33, C), one head point per pose (..., 2)."""
+    return np.median(landmarks[..., list(FACE), :2], axis=-2) * np.array([width, height], np.float32)
 
 
 def grown(boxes: np.ndarray, fraction: float = GROW) -> np.ndarray:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from poseact.people.heads import FACE
+from poseact.people.heads import head_point
 
 # Two tracks are one student when their faces lie within this share of the local spacing (`local_spacing`). On the 60
 # classroom_cctv frames a labelled head's nearest neighbour is 1.34 head widths away at the median (0.95 at the 5th
@@ -31,9 +31,8 @@ NEIGHBOURS = 5
 
 
 def face_points(landmarks: np.ndarray, detected: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(F, 2) one track's face point per frame (the median of its face landmarks, pixels), NaN where not found."""
-    faces = np.median(landmarks[:, list(FACE), :2], axis=1) * np.array([width, height], np.float64)
-    return np.where(detected[:, None], faces, np.nan)
+    """(F, 2) one track's face point per frame (`heads.head_point`, pixels), NaN where not found."""
+    return np.where(detected[:, None], head_point(landmarks, width, height).astype(np.float64), np.nan)
 
 
 def local_spacing(faces: np.ndarray) -> np.ndarray:
