@@ -13,6 +13,7 @@ from poseact.people import finder, finder_model
 from poseact.people.finder import INPUT_PX, REG_MAX, PersonFinder, decode, grid_for, merge, nms, tiles
 from poseact.people.heads import match_heads
 from poseact.people.tracker import FINDER_DEFAULTS, PeopleConfig, PeoplePoser, pose_interval
+from tests.model_at_hand import resolved_or_skip
 
 CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom_cctv"
 
@@ -73,10 +74,7 @@ def test_a_changed_model_file_is_refused(tmp_path):
 
 @pytest.fixture(scope="module")
 def finder_file():
-    try:
-        return finder_model.resolve()
-    except finder_model.FinderModelError as err:  # neither the CDN nor npm reachable: nothing to test with
-        pytest.skip(f"the finder model cannot be fetched here: {err}")
+    return resolved_or_skip(finder_model.resolve, "the finder model")
 
 
 @pytest.fixture(scope="module")

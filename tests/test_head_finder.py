@@ -12,6 +12,7 @@ from poseact.people import finder_model, head_finder
 from poseact.people.head_finder import FACE_OF_HEAD, HeadFinder, anchors, decode, person_box_from_face
 from poseact.people.heads import match_heads
 from poseact.people.tracker import HEAD_IN_BOX, head_in_box, on_face
+from tests.model_at_hand import resolved_or_skip
 
 CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom_cctv"
 
@@ -62,10 +63,7 @@ def test_a_pose_is_on_a_face_within_half_a_face_width_of_it():
 
 @pytest.fixture(scope="module")
 def head_model():
-    try:
-        return finder_model.resolve_heads()
-    except finder_model.FinderModelError as err:  # neither the CDN nor npm reachable: nothing to test with
-        pytest.skip(f"the head finder's model cannot be fetched here: {err}")
+    return resolved_or_skip(finder_model.resolve_heads, "the head finder's model")
 
 
 def test_the_decoding_here_is_the_graphs_own(head_model):
