@@ -166,6 +166,38 @@ def test_missing_head_keeps_the_elbow_rule():
     assert np.isnan(features[1])
 
 
+def collapsed(face_height: float) -> np.ndarray:
+    """A pose the landmark model collapsed onto a line in a crowd, as on real classroom frame 71 (the shoulders a
+    few px apart, so in shoulder widths the face is tall and the arms stacked straight up): the face `face_height`
+    sw from eyes to mouth, the elbows above the shoulders, the wrists and fingers above the eyes."""
+    eye_y = -3.0 * face_height
+    moves = {landmark.name: (0.3 * x, eye_y + face_height * (y - UPRIGHT[P.LEFT_EYE][1]) / 0.22)
+             for landmark, (x, y) in UPRIGHT.items() if landmark in HEAD}
+    for side, sign in (("LEFT", 1.0), ("RIGHT", -1.0)):
+        moves.update(arm(side, (sign * 0.1, -0.4 * face_height), (sign * 0.05, eye_y - face_height), (0.0, -0.2)))
+    return clip([frame(**moves)] * T)
+
+
+def test_a_face_taller_than_the_shoulders_are_wide_gives_no_vote(monkeypatch):
+    """Real frame 71: a collapsed pose's arms stand straight up in shoulder widths. Its face, 1.2 sw from eyes to
+    mouth (a frontal face: 0.17-0.25), says the shoulders cannot measure it: no raise. Without the rule it is one."""
+    assert rules.face_height(clip([frame()] * T)).max() < 0.25
+    assert rules.window_features(collapsed(1.2))[0] == 0.0
+    monkeypatch.setattr(rules, "FACE_MAX", np.inf)
+    assert rules.window_features(collapsed(1.2))[0] >= 0.75
+
+
+def test_a_raise_seen_side_on_is_still_a_raise():
+    """Turned side-on, the shoulder line shortens to about a third: in shoulder widths every height triples and the
+    face is 0.66 sw tall, under `FACE_MAX`. The raise stays a raise; the hands at rest stay none."""
+    for moves, expected in ((RAISED, True), (HALF_RAISED, True), ({}, False), (CHIN_REST, False)):
+        pose = clip([frame(**moves)] * T)
+        pose[..., 1] *= 3.0
+        assert rules.face_height(pose).max() < rules.FACE_MAX
+        score = rules.window_features(pose)[0]
+        assert (score >= 0.75) if expected else (score <= 0.2), (moves, score)
+
+
 def test_padding_frames_are_ignored():
     pose = np.concatenate([clip([frame(**RAISED)] * 8), np.zeros((T, 24, 3))])
     mask = np.r_[np.ones(8), np.zeros(T)]

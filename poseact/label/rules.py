@@ -48,6 +48,14 @@ Rules (thresholds are ramps `lo -> hi`, scoring 0 below `lo` and 1 above `hi`; w
   it cannot see, onto a neighbour's shoulder or head, and at 20-60 px heads its 0.15 sw margins are 3-9 px. On the
   60 real `classroom_cctv` frames, where nobody raises a hand (all 60 raises read there were looked at), 23 of them
   came from the low raise alone.
+  *A face taller than the shoulders are wide gives no vote* (v6): heights are in shoulder widths, and where the
+  landmark model collapses a pose onto a line in a crowd's clutter (its shoulders 2-4 px apart, the arms stacked
+  above them), every height is huge and the stacked arms read as raised. A frame whose eye-to-mouth height exceeds
+  `FACE_MAX` (1.0 sw) gives no raise vote. Why 1.0: a frontal face is 0.17-0.25 sw from eyes to mouth on every
+  frame of 21 real clips and at most 0.37 on the demo puppets; turned side-on the shoulder line shortens, and the
+  real arm wrestlers' profiles stayed under 0.77 on 95% of frames. On the 60 real classroom frames, where nobody
+  raises a hand, it removed 8 of the 37 raises read (all 8 on collapsed poses; on labelled students 18 -> 16), and
+  left every real clip's labels as they were.
 - **Head down** (for writing and reading), against the person's baseline (`person_scores`):
   - the eyes drop towards the shoulders: baseline eye height minus the window's, ramp 0.08 -> 0.20 sw;
   - the face pitches: eye-over-ear height (eyes sink below the ears when the head bends forward) below its
@@ -60,8 +68,9 @@ Rules (thresholds are ramps `lo -> hi`, scoring 0 below `lo` and 1 above `hi`; w
   degrees) about twice that. On 21 real clips of upright people the 1 s medians varied by less than 0.1 sw.
   The baseline is the 85th percentile of the person's window medians, leaving out windows with a raise
   (a raised arm lifts its shoulder, which lowers the eyes against the shoulder line), so a person must sit
-  up for about 15% of their time for it to be theirs (listening to the teacher), pulled towards the frontal-camera prior (`PRIOR_EYE_HEIGHT`, `PRIOR_PITCH`: medians of 21
-  real upright clips, 0.68 and 0.07 sw) when the person has few windows (weight n / (n + 6)).
+  up for about 15% of their time for it to be theirs (listening to the teacher), pulled towards the frontal-camera
+  prior (`PRIOR_EYE_HEIGHT`, `PRIOR_PITCH`: medians of 21 real upright clips, 0.68 and 0.07 sw) when the person has
+  few windows (weight n / (n + 6)).
 - **writing** = head down and a hand low in front that moves: the share of changed pixels around each
   wrist low in front (at least 0.2 sw below the shoulder line, within 1.2 sw of the body's centre line),
   less that of the person's neck or chest, whichever moved less (`poseact.label.hand_motion`), averaged over the
@@ -101,8 +110,9 @@ from poseact.label.hand_motion import LOW_HAND_SIDE as _LOW_HAND_SIDE
 from poseact.pose.landmarks import MODEL_LANDMARKS, PoseLandmark
 
 # 2: the stroke score is averaged over the surrounding 2 s (STROKE_SPAN_S); 3: hands' pixels; 4: a hand touching the
-# head (at the ear, under the cheek) is no raise; 5: no low raise in a class
-VERSION = "5"
+# head (at the ear, under the cheek) is no raise; 5: no low raise in a class; 6: no raise vote from a frame whose face
+# is taller than its shoulders are wide
+VERSION = "6"
 NAME = "rules"
 MODEL_ID = f"{NAME}@{VERSION}"
 CLASSES: tuple[str, ...] = ("hand_raise", "writing", "reading", "other")
@@ -121,6 +131,9 @@ LOW_RAISE_WEIGHT = 0.8
 # A hand touching the head (a phone or a hand at the ear, the temple, the cheek) holds the wrist within a hand's length
 # (about 0.35 sw) of the ear; the real seated raise kept it 0.51-0.95 sw from the nearer ear while up. Ramp (sw):
 OFF_HEAD = (0.3, 0.45)
+# Eye-to-mouth height (sw) beyond any real body's: frontal faces 0.17-0.25 on real clips (0.37 on the demo puppets),
+# side-on profiles under 0.77 on 95% of frames (the real arm wrestlers).
+FACE_MAX = 1.0
 PRIOR_EYE_HEIGHT = 0.68
 PRIOR_PITCH = 0.07
 PRIOR_WEIGHT_WINDOWS = 6.0
@@ -137,6 +150,7 @@ STROKE_SPAN_S = 2.0
 _AT = {landmark: MODEL_LANDMARKS.index(int(landmark)) for landmark in PoseLandmark if int(landmark) in MODEL_LANDMARKS}
 _EYES = (_AT[PoseLandmark.LEFT_EYE], _AT[PoseLandmark.RIGHT_EYE])
 _EARS = (_AT[PoseLandmark.LEFT_EAR], _AT[PoseLandmark.RIGHT_EAR])
+_MOUTH = (_AT[PoseLandmark.MOUTH_LEFT], _AT[PoseLandmark.MOUTH_RIGHT])
 _ARMS = (
     (_AT[PoseLandmark.LEFT_ELBOW], _AT[PoseLandmark.LEFT_WRIST], _AT[PoseLandmark.LEFT_INDEX]),
     (_AT[PoseLandmark.RIGHT_ELBOW], _AT[PoseLandmark.RIGHT_WRIST], _AT[PoseLandmark.RIGHT_INDEX]),
@@ -228,6 +242,18 @@ def ear_distance(pose: np.ndarray, wrist: int) -> np.ndarray:
     return out
 
 
+def face_height(pose: np.ndarray) -> np.ndarray:
+    """Per frame, the eye-to-mouth height (sw): the distance from the eyes' midpoint to the mouth's. Every face
+    landmark counts whatever its visibility, as the landmark model places them on a face turned away too.
+
+    Args:
+        pose: (T, 24, 3) normalised window (x, y, visibility).
+    """
+    eyes = pose[:, list(_EYES), :2].mean(axis=1)
+    mouth = pose[:, list(_MOUTH), :2].mean(axis=1)
+    return np.linalg.norm(eyes - mouth, axis=1)
+
+
 def raise_levels(pose: np.ndarray, crowd: bool = False) -> np.ndarray:
     """Per frame, how clearly a hand is raised, in [0, 1] (0 where nothing votes). See the module doc.
 
@@ -258,6 +284,7 @@ def raise_levels(pose: np.ndarray, crowd: bool = False) -> np.ndarray:
                                                                           np.nan_to_num(elbow_up, nan=0.0)),
                                                                   np.nan_to_num(low, nan=0.0))
         best = np.fmax(best, np.fmax(np.nan_to_num(above_head, nan=0.0), guarded))
+    best = np.where(face_height(pose) <= FACE_MAX, best, 0.0)  # shoulders too short to measure by: no vote
     # Bridge one-frame dips (a finger landmark jumping for a frame) before the hold: a closing (3-frame
     # max, then 3-frame min) fills a single low frame between high ones without lengthening a raise.
     return _slide(_slide(best, np.maximum), np.minimum)
@@ -354,7 +381,8 @@ def window_features(pose: np.ndarray, frame_mask: np.ndarray | None = None, fps:
         eye = float(np.nanmedian(face["eye_h"])) if np.isfinite(face["eye_h"]).any() else np.nan
         tilt = float(np.nanmedian(pitch)) if np.isfinite(pitch).any() else np.nan
     measured = np.isfinite(motion)
-    moving = float(np.mean(motion[measured])) if len(pose) and measured.sum() >= MIN_MOTION_FRACTION * len(pose) else np.nan
+    enough = len(pose) and measured.sum() >= MIN_MOTION_FRACTION * len(pose)
+    moving = float(np.mean(motion[measured])) if enough else np.nan
     return np.array([raised, eye, tilt, stroke_rms(pose, fps), float(np.isfinite(face["eye_h"]).sum()), moving])
 
 
@@ -476,6 +504,6 @@ def is_rules(spec: str) -> bool:
     return True
 
 
-__all__ = ["CLASSES", "FEATURES", "MODEL_ID", "VERSION", "batch_features", "card", "head", "head_down",
-           "held", "is_rules", "motion_scores", "person_scores", "raise_levels", "ramp", "smooth_strokes", "stroke_rms", "stroke_scores",
-           "window_features"]
+__all__ = ["CLASSES", "FACE_MAX", "FEATURES", "MODEL_ID", "VERSION", "batch_features", "card", "face_height", "head",
+           "head_down", "held", "is_rules", "motion_scores", "person_scores", "raise_levels", "ramp",
+           "smooth_strokes", "stroke_rms", "stroke_scores", "window_features"]
