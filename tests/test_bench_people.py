@@ -63,15 +63,21 @@ def test_a_made_crowd_frame_end_to_end(tmp_path, capsys):
     assert "students found" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
-def test_a_real_classroom_frame(tmp_path):
-    frame = sorted((CCTV / "test" / "images").glob("108_jpg*"))[0]
+def _one_frame_set(tmp_path: Path, key: str) -> Path:
+    """A data set of one `classroom_cctv` frame (links to its image and labels)."""
+    frame = sorted(CCTV.glob(f"*/images/{key}_jpg*"))[0]
     folder = tmp_path / "set"
     (folder / "images").mkdir(parents=True)
     (folder / "labels").mkdir()
     (folder / "images" / frame.name).symlink_to(frame)
-    (folder / "labels" / (frame.stem + ".txt")).symlink_to(CCTV / "test" / "labels" / (frame.stem + ".txt"))
+    (folder / "labels" / (frame.stem + ".txt")).symlink_to(frame.parents[1] / "labels" / (frame.stem + ".txt"))
     (folder / "data.yaml").write_text((CCTV / "data.yaml").read_text())
+    return folder
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_a_real_classroom_frame(tmp_path):
+    folder = _one_frame_set(tmp_path, "108")
     assert bench_people.main(["--boxes", str(folder), "--output", str(tmp_path / "out")]) == 0
     report = json.loads((tmp_path / "out" / "people.json").read_text())
     totals, heads = report["totals"], report["frames"][0]["heads"]
@@ -84,6 +90,43 @@ def test_a_real_classroom_frame(tmp_path):
     assert totals["found"] >= 0.6 * 23
     assert set(totals["refused_by_rule"]) <= {"duplicate", "inside_body", "jump", "left_seat", "on_arm", "same_person",
                                               "too_small", "upside_down"}
+
+
+@pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
+def test_a_collapsed_pose_on_a_real_student_reads_no_raise(tmp_path, monkeypatch):
+    """Real frame 71, a 4 s still: on the student bent over a desk (head box 366-418 x 255-318, labelled `down`) the
+    landmark model collapses a pose onto a line after about 1.5 s, its shoulders 3-4 px apart and its arms stacked
+    above them. Nobody raises a hand on the frame. Rules v6 read no raise there (the face is taller than the shoulders
+    are wide); without that rule (`FACE_MAX` infinite) the same poses read as a hand raise."""
+    from poseact.data.annotations import read_yolo  # noqa: PLC0415
+    from poseact.label import rules  # noqa: PLC0415
+
+    folder = _one_frame_set(tmp_path, "71")
+    boxes = read_yolo(folder)[0].boxes
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    student = int(np.argmin(np.hypot(centres[:, 0] - 392, centres[:, 1] - 286)))
+    posed = []
+    pose_video = bench_people.pose_video
+
+    def pose_once(*args, **kwargs):  # the rules change between the two runs, the poses do not: pose the still once
+        if not posed:
+            posed.append(pose_video(*args, **kwargs))
+        return posed[0]
+
+    monkeypatch.setattr(bench_people, "pose_video", pose_once)
+
+    def read(out: str) -> tuple[dict, list[str]]:
+        assert bench_people.main(["--boxes", str(folder), "--output", str(tmp_path / out), "--seconds", "4"]) == 0
+        heads = json.loads((tmp_path / out / "people.json").read_text())["frames"][0]["heads"]
+        return heads[student], [h["read"] for h in heads]
+
+    head, reads = read("v6")
+    assert head["found"] and head["read"] != "hand_raise", head
+    monkeypatch.setattr(rules, "FACE_MAX", np.inf)
+    head_before, reads_before = read("without")
+    assert head_before["read"] == "hand_raise", head_before
+    # Nothing else on the frame changes: the rule silences only poses whose shoulders cannot measure them.
+    assert [r for i, r in enumerate(reads) if i != student] == [r for i, r in enumerate(reads_before) if i != student]
 
 
 def test_refusals_are_sorted_into_students_and_phantoms():
