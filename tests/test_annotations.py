@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from poseact.data.annotations import AnnotationError, frame_key, read_yolo
-
-CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom_cctv"
+from tests.classroom_frames import CCTV
 
 
 def _image(path: Path, width: int = 200, height: int = 100) -> None:

@@ -9,8 +9,7 @@ import pytest
 
 from pipelines import bench_people
 from poseact.demo import crowd
-
-CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom_cctv"
+from tests.classroom_frames import CCTV, frame_image, linked_set
 
 
 @pytest.mark.parametrize("width, bucket", [(21, "<30"), (30, "30-45"), (44.9, "30-45"), (59, "45-60"), (92, ">=60")])
@@ -63,21 +62,9 @@ def test_a_made_crowd_frame_end_to_end(tmp_path, capsys):
     assert "students found" in capsys.readouterr().out
 
 
-def _one_frame_set(tmp_path: Path, key: str) -> Path:
-    """A data set of one `classroom_cctv` frame (links to its image and labels)."""
-    frame = sorted(CCTV.glob(f"*/images/{key}_jpg*"))[0]
-    folder = tmp_path / "set"
-    (folder / "images").mkdir(parents=True)
-    (folder / "labels").mkdir()
-    (folder / "images" / frame.name).symlink_to(frame)
-    (folder / "labels" / (frame.stem + ".txt")).symlink_to(frame.parents[1] / "labels" / (frame.stem + ".txt"))
-    (folder / "data.yaml").write_text((CCTV / "data.yaml").read_text())
-    return folder
-
-
 @pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
 def test_a_real_classroom_frame(tmp_path):
-    folder = _one_frame_set(tmp_path, "108")
+    folder = linked_set(tmp_path / "set", [frame_image("108")])
     assert bench_people.main(["--boxes", str(folder), "--output", str(tmp_path / "out")]) == 0
     report = json.loads((tmp_path / "out" / "people.json").read_text())
     totals, heads = report["totals"], report["frames"][0]["heads"]
@@ -101,7 +88,7 @@ def test_a_collapsed_pose_on_a_real_student_reads_no_raise(tmp_path, monkeypatch
     from poseact.data.annotations import read_yolo  # noqa: PLC0415
     from poseact.label import rules  # noqa: PLC0415
 
-    folder = _one_frame_set(tmp_path, "71")
+    folder = linked_set(tmp_path / "set", [frame_image("71")])
     boxes = read_yolo(folder)[0].boxes
     centres = (boxes[:, :2] + boxes[:, 2:]) / 2
     student = int(np.argmin(np.hypot(centres[:, 0] - 392, centres[:, 1] - 286)))

@@ -9,8 +9,8 @@ import pytest
 
 from pipelines import extract
 from poseact.demo import crowd
+from tests.classroom_frames import CCTV, linked_set
 
-CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom_cctv"
 pytestmark = pytest.mark.slow
 
 
@@ -71,13 +71,7 @@ def test_yolo_boxes_to_shards_every_box_accounted_for(tmp_path):
 @pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
 def test_real_classroom_frames(tmp_path):
     # Two real frames (their YOLO files linked into a small set): most head boxes become rows, the rest dead letters.
-    folder = tmp_path / "set"
-    (folder / "images").mkdir(parents=True)
-    (folder / "labels").mkdir()
-    (folder / "data.yaml").write_text((CCTV / "data.yaml").read_text())
-    for image in sorted((CCTV / "test" / "images").glob("*.jpg"))[:2]:
-        (folder / "images" / image.name).symlink_to(image)
-        (folder / "labels" / (image.stem + ".txt")).symlink_to(CCTV / "test" / "labels" / (image.stem + ".txt"))
+    folder = linked_set(tmp_path / "set", sorted((CCTV / "test" / "images").glob("*.jpg"))[:2])
     summary = extract.run(["--boxes", str(folder), "--box-part", "head", "--output", str(tmp_path / "out"),
                            "--no-progress"])
     assert summary["frames"] == 2 and summary["rows_written"] + summary["dead_letters"] == summary["boxes_in"]

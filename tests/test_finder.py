@@ -1,7 +1,6 @@
 """poseact.people.finder and finder_model: NanoDet's decoding, tiles and merging, the pinned model, and the finder on
 a made crowd and on real classroom frames."""
 
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,9 +12,8 @@ from poseact.people import finder, finder_model
 from poseact.people.finder import INPUT_PX, REG_MAX, PersonFinder, decode, grid_for, merge, nms, tiles
 from poseact.people.heads import match_heads
 from poseact.people.tracker import FINDER_DEFAULTS, PeopleConfig, PeoplePoser, pose_interval
+from tests.classroom_frames import CCTV
 from tests.model_at_hand import resolved_or_skip
-
-CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom_cctv"
 
 
 @pytest.mark.parametrize("size, min_head, grid", [((1400, 900), 20, (4, 2)), ((1400, 900), 21.5, (3, 2)),

@@ -1,7 +1,6 @@
 """poseact.people.head_finder and its model: FaceBoxes' anchors and decoding checked against its own graph, the face
 boxes made into person boxes, and the head finder on a real photo and on real classroom frames."""
 
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -12,9 +11,8 @@ from poseact.people import finder_model, head_finder
 from poseact.people.head_finder import FACE_OF_HEAD, HeadFinder, anchors, decode, person_box_from_face
 from poseact.people.heads import match_heads
 from poseact.people.tracker import HEAD_IN_BOX, head_in_box, on_face
+from tests.classroom_frames import CCTV
 from tests.model_at_hand import resolved_or_skip
-
-CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom_cctv"
 
 
 def test_anchors_are_spread_over_their_own_size_cell_by_cell():

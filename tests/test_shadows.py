@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from poseact.people import shadows
+from tests.classroom_frames import CCTV
 
 WIDTH, HEIGHT, FRAMES = 1000, 500, 60
 
@@ -81,7 +81,6 @@ def test_one_track_or_none_is_left_as_it_is():
     assert shadows.join_shadows({}, {}, WIDTH, HEIGHT, 15) == ({}, {}, {})
 
 
-CCTV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom_cctv"
 
 
 @pytest.mark.skipif(not CCTV.exists(), reason="no ../shared/data/classroom_cctv")
